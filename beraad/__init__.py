@@ -1,0 +1,70 @@
+"""beraad: a toolkit for moral case deliberation in public-sector teams."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import config
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the beraad application."""
+    test_config = test_config or None
+    folder = (
+        Path(test_config.get("INSTANCE_PATH") or config.instance_path())
+        if test_config
+        else (config.instance_path())
+    )
+    app = Flask(
+        __name__,
+        instance_path=str(folder),
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(config.DEFAULTS)
+    if test_config is None:
+        app.config.from_mapping(config.from_environment(folder))
+    else:
+        app.config.from_mapping(test_config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import database, i18n, security
+    from .auth import access
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        database.configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(config.REPO_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    access.init_login_manager(login_manager)
+    security.init_app(app)
+    i18n.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .bank.views import bp as bank_bp
+    from .main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(bank_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)

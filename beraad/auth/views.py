@@ -1,0 +1,116 @@
+"""Sign in and out, change password, manage users (admins)."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..models import User
+from ..security import safe_next_url
+from . import service
+from .access import admin_required
+from .forms import LoginForm, NewUserForm, PasswordForm, UserUpdateForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next_url(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.username.data, form.password.data)
+        if user is None:
+            flash(_("Unknown username or wrong password."), "error")
+        else:
+            # A fresh session at login: nothing from before sign-in carries over.
+            session.clear()
+            login_user(user)
+            return redirect(safe_next_url(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    service.invalidate_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current.data, form.new.data)
+        except service.AccountError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(current_user)  # the cookie now carries the new session version
+            flash(_("Your password is changed. Other devices are signed out."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@admin_required
+def users():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(
+                form.username.data, form.password.data, form.role.data, form.display_name.data
+            )
+        except service.AccountError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Account %(name)s created.", name=user.username), "success")
+            return redirect(url_for("auth.users"))
+    rows = [
+        (user, UserUpdateForm(prefix=f"u{user.id}", role=user.role, enabled=user.is_enabled))
+        for user in service.list_users()
+    ]
+    return render_template("auth/users.html", form=form, rows=rows)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["POST"])
+@admin_required
+def update_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserUpdateForm(prefix=f"u{user.id}")
+    if not form.validate_on_submit():
+        flash(_("The change could not be saved; please try again."), "error")
+        return redirect(url_for("auth.users"))
+    try:
+        service.update_user(user, form.role.data, form.enabled.data, acting=current_user)
+    except service.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Account %(name)s updated.", name=user.username), "success")
+    return redirect(url_for("auth.users"))

@@ -1,0 +1,273 @@
+"""Dilemma files: parse, validate and write Markdown files with YAML front matter.
+
+Pure Python: no Flask, no database. Every problem is reported with file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+STATUSES = ("draft", "review", "published", "retired")
+LEVELS = ("rijk", "provincie", "gemeente")
+LANGUAGES = ("nl", "en")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+OPTION_KEYS = ("A", "B", "C", "D", "E", "F")
+FIELDS = ("id", "title", "language", "themes", "levels", "roles", "status", "options", "sources")
+REQUIRED = ("id", "title")
+DEFAULT_MAX_BYTES = 40_000
+MAX_TITLE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class DilemmaOption:
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DilemmaData:
+    """One dilemma as it is written in a file (immutable)."""
+
+    id: str
+    title: str
+    body: str
+    language: str = "nl"
+    status: str = "draft"
+    themes: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    options: tuple[DilemmaOption, ...] = ()
+    sources: tuple[str, ...] = ()
+    path: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict:
+        """Return the dilemma as plain data (lists and dicts), without its path."""
+        data = asdict(self)
+        data.pop("path")
+        for key in ("themes", "levels", "roles", "sources"):
+            data[key] = list(data[key])
+        data["options"] = [dict(option) for option in data["options"]]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DilemmaData:
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            body=data.get("body", ""),
+            language=data.get("language", "nl"),
+            status=data.get("status", "draft"),
+            themes=tuple(data.get("themes") or ()),
+            levels=tuple(data.get("levels") or ()),
+            roles=tuple(data.get("roles") or ()),
+            options=tuple(DilemmaOption(o["key"], o["text"]) for o in data.get("options") or ()),
+            sources=tuple(data.get("sources") or ()),
+        )
+
+
+class DilemmaFileError(ValueError):
+    """A problem in a dilemma file, located by file and line."""
+
+    def __init__(self, path: str, line: int | None, message: str):
+        self.path, self.line, self.message = str(path), line, message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class BankError(ValueError):
+    """One or more dilemma files are invalid; nothing was loaded."""
+
+    def __init__(self, errors: list[DilemmaFileError]):
+        self.errors = errors
+        super().__init__("\n".join(str(error) for error in errors))
+
+
+def _key_lines(front_matter: str, offset: int) -> dict[str, int]:
+    """Map each top-level key of the front matter to its line number in the file."""
+    node = yaml.compose(front_matter, Loader=yaml.SafeLoader)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        key.value: key.start_mark.line + offset
+        for key, _value in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+
+
+def _string_list(value, name: str, path: str, line: int, pattern: re.Pattern | None = None):
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise DilemmaFileError(path, line, f"'{name}' must be a list of text values")
+    items = tuple(item.strip() for item in value)
+    if pattern is not None:
+        for item in items:
+            if not pattern.match(item):
+                raise DilemmaFileError(
+                    path, line, f"'{name}' value {item!r} must be lowercase letters, digits, dashes"
+                )
+    if len(set(items)) != len(items):
+        raise DilemmaFileError(path, line, f"'{name}' lists a value twice")
+    return items
+
+
+def _options(value, path: str, line: int) -> tuple[DilemmaOption, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DilemmaFileError(path, line, "'options' must be a list of {key, text}")
+    options = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"key", "text"}:
+            raise DilemmaFileError(path, line, f"option {index + 1} must have exactly key and text")
+        key, text = item["key"], item["text"]
+        if key not in OPTION_KEYS:
+            raise DilemmaFileError(path, line, f"option key {key!r} must be one of A-F")
+        if not isinstance(text, str) or not text.strip():
+            raise DilemmaFileError(path, line, f"option {key} needs a text")
+        options.append(DilemmaOption(key, text.strip()))
+    keys = [option.key for option in options]
+    if keys != list(OPTION_KEYS[: len(keys)]):
+        raise DilemmaFileError(path, line, "option keys must run A, B, C … in order")
+    if len(options) == 1:
+        raise DilemmaFileError(path, line, "a dilemma with options needs at least two")
+    return tuple(options)
+
+
+def parse_dilemma(
+    text: str, path: str = "<text>", max_bytes: int = DEFAULT_MAX_BYTES
+) -> DilemmaData:
+    """Parse one dilemma file's text; raise DilemmaFileError naming file and line."""
+    if len(text.encode("utf-8")) > max_bytes:
+        raise DilemmaFileError(path, None, f"file is larger than the limit of {max_bytes} bytes")
+    lines = text.replace("\r\n", "\n").split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise DilemmaFileError(path, 1, "file must start with '---' and YAML front matter")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise DilemmaFileError(path, 1, "front matter is not closed with '---'") from None
+    front_matter = "\n".join(lines[1:end])
+    body = "\n".join(lines[end + 1 :]).strip("\n")
+    try:
+        meta = yaml.safe_load(front_matter)
+        key_lines = _key_lines(front_matter, offset=2)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise DilemmaFileError(path, line, f"broken YAML: {problem}") from None
+    if not isinstance(meta, dict):
+        raise DilemmaFileError(path, 2, "front matter must be a mapping of keys to values")
+
+    for key in meta:
+        if key not in FIELDS:
+            raise DilemmaFileError(
+                path, key_lines.get(key, 2), f"unknown key {key!r} (allowed: {', '.join(FIELDS)})"
+            )
+    for key in REQUIRED:
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            raise DilemmaFileError(path, key_lines.get(key, 2), f"missing or empty '{key}'")
+
+    def line_of(key: str) -> int:
+        return key_lines.get(key, 2)
+
+    slug = meta["id"].strip()
+    if not SLUG_PATTERN.match(slug) or len(slug) > 100:
+        raise DilemmaFileError(
+            path, line_of("id"), f"id {slug!r} must be lowercase a-z, 0-9, dashes"
+        )
+    title = meta["title"].strip()
+    if len(title) > MAX_TITLE_LENGTH:
+        raise DilemmaFileError(path, line_of("title"), f"title is longer than {MAX_TITLE_LENGTH}")
+    status = meta.get("status", "draft")
+    if status not in STATUSES:
+        raise DilemmaFileError(
+            path, line_of("status"), f"unknown status {status!r} (one of: {', '.join(STATUSES)})"
+        )
+    language = meta.get("language", "nl")
+    if language not in LANGUAGES:
+        raise DilemmaFileError(path, line_of("language"), f"language must be one of {LANGUAGES}")
+    levels = _string_list(meta.get("levels"), "levels", path, line_of("levels"))
+    for level in levels:
+        if level not in LEVELS:
+            raise DilemmaFileError(
+                path, line_of("levels"), f"unknown level {level!r} (one of: {', '.join(LEVELS)})"
+            )
+    if not body.strip():
+        raise DilemmaFileError(path, end + 2, "the body (the case itself) is empty")
+    return DilemmaData(
+        id=slug,
+        title=title,
+        body=body,
+        language=language,
+        status=status,
+        themes=_string_list(meta.get("themes"), "themes", path, line_of("themes"), SLUG_PATTERN),
+        levels=levels,
+        roles=_string_list(meta.get("roles"), "roles", path, line_of("roles"), SLUG_PATTERN),
+        options=_options(meta.get("options"), path, line_of("options")),
+        sources=_string_list(meta.get("sources"), "sources", path, line_of("sources")),
+        path=str(path),
+    )
+
+
+def read_dilemma_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> DilemmaData:
+    """Read and parse one file; a non-UTF-8 file is an error naming its line."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DilemmaFileError(path, line, "file is not valid UTF-8 text") from None
+    data = parse_dilemma(text.removeprefix("\ufeff"), str(path), max_bytes)
+    if data.id != path.stem:
+        raise DilemmaFileError(
+            path, 2, f"id {data.id!r} does not match the file name {path.name!r}"
+        )
+    return data
+
+
+def load_bank(folder: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[DilemmaData]:
+    """Load every *.md file in folder (or one file); raise BankError listing every problem."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise BankError([DilemmaFileError(folder, None, "no such file or folder")])
+    paths = [folder] if folder.is_file() else sorted(folder.glob("*.md"))
+    errors: list[DilemmaFileError] = []
+    dilemmas: list[DilemmaData] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        if path.name.lower() == "readme.md":
+            continue
+        try:
+            data = read_dilemma_file(path, max_bytes)
+        except DilemmaFileError as error:
+            errors.append(error)
+            continue
+        if data.id in seen:
+            errors.append(
+                DilemmaFileError(path, 2, f"duplicate id {data.id!r} (also in {seen[data.id]})")
+            )
+            continue
+        seen[data.id] = str(path)
+        dilemmas.append(data)
+    if errors:
+        raise BankError(errors)
+    return dilemmas
+
+
+def dump_dilemma(data: DilemmaData) -> str:
+    """Write a dilemma as file text that parses back to the same data."""
+    meta: dict = {"id": data.id, "title": data.title, "language": data.language}
+    for key in ("themes", "levels", "roles"):
+        meta[key] = list(getattr(data, key))
+    meta["status"] = data.status
+    if data.options:
+        meta["options"] = [{"key": o.key, "text": o.text} for o in data.options]
+    meta["sources"] = list(data.sources)
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
+    return f"---\n{front}---\n{data.body.strip()}\n"

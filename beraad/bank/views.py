@@ -1,0 +1,167 @@
+"""Dilemma bank pages: browse and search, read, write, review, publish, history."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..auth.access import curator_required
+from ..extensions import db
+from ..models import Dilemma, DilemmaStatus
+from ..render import render_markdown
+from . import search, service
+from .forms import DilemmaForm, TransitionForm
+from .loader import DilemmaFileError
+
+bp = Blueprint("bank", __name__, url_prefix="/bank")
+
+
+def visible_statuses() -> list[str] | None:
+    """Facilitators see published dilemmas only; curators see every status."""
+    return None if current_user.can_curate else [DilemmaStatus.PUBLISHED.value]
+
+
+def get_dilemma_or_404(slug: str) -> Dilemma:
+    dilemma = service.get_by_slug(slug)
+    statuses = visible_statuses()
+    if dilemma is None or (statuses is not None and dilemma.status not in statuses):
+        abort(404)
+    return dilemma
+
+
+def _page_number() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.route("/")
+@login_required
+def index():
+    filters = {
+        "themes": request.args.getlist("theme"),
+        "levels": request.args.getlist("level"),
+        "roles": request.args.getlist("role"),
+    }
+    statuses = visible_statuses()
+    chosen_statuses = [s for s in request.args.getlist("status") if s in set(DilemmaStatus)]
+    if statuses is None and chosen_statuses:
+        statuses = chosen_statuses
+    query = request.args.get("q", "").strip()[:200]
+    results = search.search_dilemmas(
+        query,
+        statuses=statuses,
+        page=_page_number(),
+        per_page=current_app.config["BANK_PAGE_SIZE"],
+        **filters,
+    )
+    return render_template(
+        "bank/index.html",
+        results=results,
+        query=query,
+        filters=filters,
+        chosen_statuses=chosen_statuses,
+        tags=search.tag_values(visible_statuses()),
+    )
+
+
+@bp.route("/<slug>")
+@login_required
+def detail(slug: str):
+    dilemma = get_dilemma_or_404(slug)
+    return render_template(
+        "bank/detail.html",
+        dilemma=dilemma,
+        body_html=render_markdown(dilemma.body),
+        transitions=service.allowed_transitions(dilemma) if current_user.can_curate else (),
+        transition_form=TransitionForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@curator_required
+def new():
+    form = DilemmaForm()
+    if form.validate_on_submit():
+        try:
+            data = form.to_data(
+                (form.slug.data or "").strip(),
+                DilemmaStatus.DRAFT.value,
+                current_app.config["MAX_DILEMMA_BYTES"],
+            )
+            dilemma = service.create_dilemma(data, current_user)
+        except DilemmaFileError as error:
+            flash(_("Not saved: %(problem)s", problem=error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("bank.detail", slug=dilemma.slug))
+    return render_template("bank/edit.html", form=form, dilemma=None)
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+@curator_required
+def edit(slug: str):
+    dilemma = get_dilemma_or_404(slug)
+    form = DilemmaForm()
+    if request.method == "GET":
+        form.fill_from(service.dilemma_data(dilemma))
+    elif form.validate_on_submit():
+        try:
+            data = form.to_data(
+                dilemma.slug, dilemma.status, current_app.config["MAX_DILEMMA_BYTES"]
+            )
+            changed = service.update_dilemma(dilemma, data, current_user, form.note.data or "")
+        except DilemmaFileError as error:
+            flash(_("Not saved: %(problem)s", problem=error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Changes saved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("bank.detail", slug=dilemma.slug))
+    return render_template("bank/edit.html", form=form, dilemma=dilemma)
+
+
+@bp.route("/<slug>/status", methods=["POST"])
+@curator_required
+def change_status(slug: str):
+    dilemma = get_dilemma_or_404(slug)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.transition(dilemma, form.status.data, current_user, form.note.data or "")
+    except service.WorkflowError:
+        flash(_("This status change is not possible from the current status."), "error")
+    else:
+        db.session.commit()
+        flash(_("Status changed."), "success")
+    return redirect(url_for("bank.detail", slug=dilemma.slug))
+
+
+@bp.route("/<slug>/history")
+@curator_required
+def history(slug: str):
+    dilemma = get_dilemma_or_404(slug)
+    return render_template(
+        "bank/history.html", dilemma=dilemma, revisions=service.revisions(dilemma)
+    )
+
+
+@bp.route("/<slug>/history/<int:number>")
+@curator_required
+def revision(slug: str, number: int):
+    dilemma = get_dilemma_or_404(slug)
+    newer = service.get_revision(dilemma, number) or abort(404)
+    older = service.get_revision(dilemma, number - 1) if number > 1 else None
+    return render_template(
+        "bank/revision.html",
+        dilemma=dilemma,
+        revision=newer,
+        diff=service.revision_diff(older, newer),
+    )
+
+
+@bp.route("/preview", methods=["POST"])
+@curator_required
+def preview():
+    body = request.form.get("body", "")
+    if len(body.encode("utf-8")) > current_app.config["MAX_DILEMMA_BYTES"]:
+        return _("The text is too long to preview."), 413
+    return render_template("bank/_preview.html", body_html=render_markdown(body))

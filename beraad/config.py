@@ -1,0 +1,94 @@
+"""Configuration from environment variables, with safe defaults."""
+
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Every environment variable beraad reads, with its default and meaning.
+# The README's configuration table is checked against this list by a test.
+ENVIRONMENT_VARIABLES = {
+    "DATABASE_URL": "SQLite file in instance/",
+    "SECRET_KEY": "generated once, kept in instance/",
+    "BERAAD_ADMIN_USER": "first admin created by `beraad init`",
+    "BERAAD_ADMIN_PASSWORD": "password of that first admin",
+    "BERAAD_K": "3",
+    "BERAAD_RETENTION_DAYS": "30",
+    "BERAAD_LANGUAGE": "nl",
+    "BERAAD_INSTANCE_PATH": "instance/ in the working directory",
+    "BERAAD_RATELIMIT_STORAGE_URI": "memory://",
+}
+
+SUPPORTED_LANGUAGES = ("nl", "en")
+
+
+def instance_path() -> Path:
+    """Return the folder for local state (database, generated secret key)."""
+    return Path(os.environ.get("BERAAD_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def load_or_create_secret_key(folder: Path) -> str:
+    """Return the secret key kept in folder, creating it on first use."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key_file = folder / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    # Create with owner-only permissions; never world-readable.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _int_env(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise RuntimeError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def from_environment(folder: Path) -> dict:
+    """Build the configuration mapping from environment variables."""
+    language = os.environ.get("BERAAD_LANGUAGE", "nl")
+    if language not in SUPPORTED_LANGUAGES:
+        raise RuntimeError(f"BERAAD_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or load_or_create_secret_key(folder),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{folder / 'beraad.sqlite3'}",
+        "BERAAD_K": _int_env("BERAAD_K", 3, minimum=2),
+        "BERAAD_RETENTION_DAYS": _int_env("BERAAD_RETENTION_DAYS", 30, minimum=0),
+        "BABEL_DEFAULT_LOCALE": language,
+        "RATELIMIT_STORAGE_URI": os.environ.get("BERAAD_RATELIMIT_STORAGE_URI", "memory://"),
+    }
+
+
+DEFAULTS = {
+    "METHODS_DIR": str(REPO_ROOT / "methods"),
+    "DILEMMA_BANK_DIR": str(REPO_ROOT / "dilemma_bank"),
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+    "BABEL_DEFAULT_LOCALE": "nl",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+    "LANGUAGES": SUPPORTED_LANGUAGES,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    # A phone may keep a page open for hours; tokens stay valid for the signed session.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "BANK_PAGE_SIZE": 20,
+    "MAX_DILEMMA_BYTES": 40_000,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+}

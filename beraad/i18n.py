@@ -1,0 +1,34 @@
+"""Language selection: an explicit choice (cookie) wins, then Accept-Language, then the default."""
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import format_datetime, get_locale
+
+LANGUAGE_COOKIE = "beraad_lang"
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+def select_locale() -> str:
+    """Pick the interface language for the current request."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Expose the current language, the choices and the label helpers to every template."""
+    from .labels import TEMPLATE_HELPERS
+
+    app.jinja_env.globals.update(TEMPLATE_HELPERS, format_datetime=format_datetime)
+
+    @app.context_processor
+    def _language_context() -> dict:
+        return {
+            "current_language": str(get_locale()),
+            "language_names": LANGUAGE_NAMES,
+        }

@@ -1,0 +1,95 @@
+"""Human-readable, translated labels for codes shown in the interface."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "review": _l("In review"),
+    "published": _l("Published"),
+    "retired": _l("Retired"),
+}
+TRANSITION_LABELS = {
+    "review": _l("Send to review"),
+    "published": _l("Publish"),
+    "draft": _l("Back to draft"),
+    "retired": _l("Retire"),
+}
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "coordinator": _l("Integrity coordinator"),
+    "facilitator": _l("Facilitator"),
+}
+CHANGE_LABELS = {
+    "import": _l("Imported"),
+    "create": _l("Created"),
+    "edit": _l("Edited"),
+    "status": _l("Status changed"),
+}
+ERROR_TITLES = {
+    400: _l("Something was wrong with that request"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("That is not possible here"),
+    413: _l("That is too large"),
+    429: _l("Too many attempts"),
+}
+ERROR_TEXTS = {
+    400: _l("The form may have expired. Go back, reload the page and try again."),
+    403: _l("Your account does not have the role needed for this page."),
+    404: _l("The address may be mistyped, or the page was removed."),
+    405: _l("Use the buttons on the page instead of typing the address."),
+    413: _l("Send less text or a smaller file."),
+    429: _l("Please wait a minute before you try again."),
+}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+def transition_label(status: str) -> str:
+    return TRANSITION_LABELS.get(status, status)
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role)
+
+
+def change_label(change: str) -> str:
+    return CHANGE_LABELS.get(change, change)
+
+
+def tag_label(slug: str) -> str:
+    """Show a slug such as politieke-druk as 'politieke druk'."""
+    return slug.replace("-", " ")
+
+
+def error_title(code: int) -> str:
+    return ERROR_TITLES.get(code, _l("Something went wrong"))
+
+
+def error_text(code: int) -> str:
+    return ERROR_TEXTS.get(code, _l("Please try again later."))
+
+
+def excerpt(markdown_text: str, length: int = 220) -> str:
+    """Return the start of a Markdown text as plain text, cut at a word."""
+    plain = re.sub(r"[*_`#>\[\]()]", "", markdown_text or "")
+    plain = " ".join(plain.split())
+    if len(plain) <= length:
+        return plain
+    return plain[:length].rsplit(" ", 1)[0] + " …"
+
+
+TEMPLATE_HELPERS = {
+    "status_label": status_label,
+    "transition_label": transition_label,
+    "role_label": role_label,
+    "change_label": change_label,
+    "tag_label": tag_label,
+    "error_title": error_title,
+    "error_text": error_text,
+    "excerpt": excerpt,
+}

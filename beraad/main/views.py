@@ -1,0 +1,41 @@
+"""Home page, language switch, error pages."""
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from ..i18n import LANGUAGE_COOKIE
+from ..security import safe_next_url
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("bank.index"))
+    return render_template("main/index.html")
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    language = request.form.get("language", "")
+    response = redirect(safe_next_url(request.form.get("next")))
+    if language in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
+
+
+@bp.app_errorhandler(HTTPException)
+def error_page(error: HTTPException):
+    """Show HTTP errors as a friendly page in the site's layout."""
+    if error.code is None or error.code < 400:
+        return error
+    return render_template("main/error.html", error=error), error.code
