@@ -3,17 +3,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from ..labels import role_label
 from ..models import Role
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [
-        (Role.FACILITATOR.value, _l("Facilitator")),
-        (Role.COORDINATOR.value, _l("Integrity coordinator")),
-        (Role.ADMIN.value, _l("Administrator")),
-    ]
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, role_label(role.value)) for role in (Role.FACILITATOR, Role.COORDINATOR, Role.ADMIN)]
 
 
 class LoginForm(FlaskForm):

@@ -6,6 +6,7 @@ import yaml
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -30,11 +31,11 @@ class DilemmaForm(FlaskForm):
         description=_l("Lowercase letters, digits and dashes, e.g. rapport-afzwakken."),
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    language = SelectField(_l("Language"), choices=[("nl", "Nederlands"), ("en", "English")])
+    language = SelectField(_l("Language"), choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")])
     themes = StringField(
         _l("Themes"), description=_l("Separated by commas, e.g. tegenspraak, politieke-druk.")
     )
-    levels = MultiCheckboxField(_l("Levels"), choices=[(level, level) for level in LEVELS])
+    levels = MultiCheckboxField(_l("Levels"), choices=[SelectChoice(level, level) for level in LEVELS])
     roles = StringField(
         _l("Roles"), description=_l("Separated by commas, e.g. beleidsmedewerker, leidinggevende.")
     )
