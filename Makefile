@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run setup translations test lint bench clean
+.PHONY: run setup translations messages test lint bench clean
 
 run: setup
 	$(BIN)/beraad init
@@ -24,8 +24,8 @@ translations: $(VENV)/.installed
 
 # Extract new UI strings and merge them into the catalogues (for translators).
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o beraad/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i beraad/translations/messages.pot -d beraad/translations --no-fuzzy-matching --omit-header --no-location
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o beraad/translations/messages.pot --no-location --sort-output --ignore-dirs=.venv --ignore-dirs=tests --ignore-dirs=build .
+	$(BIN)/pybabel update -i beraad/translations/messages.pot -d beraad/translations --no-fuzzy-matching --no-wrap
 
 test: setup
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
