@@ -62,8 +62,7 @@ def from_environment(folder: Path) -> dict:
         raise RuntimeError(f"BERAAD_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or load_or_create_secret_key(folder),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
-        or f"sqlite:///{folder / 'beraad.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'beraad.sqlite3'}",
         "BERAAD_K": _int_env("BERAAD_K", 3, minimum=2),
         "BERAAD_RETENTION_DAYS": _int_env("BERAAD_RETENTION_DAYS", 30, minimum=0),
         "BABEL_DEFAULT_LOCALE": language,

@@ -83,9 +83,7 @@ class Dilemma(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    tags: Mapped[list[DilemmaTag]] = relationship(
-        back_populates="dilemma", cascade="all, delete-orphan", lazy="selectin"
-    )
+    tags: Mapped[list[DilemmaTag]] = relationship(back_populates="dilemma", cascade="all, delete-orphan")
     revisions: Mapped[list[DilemmaRevision]] = relationship(
         back_populates="dilemma",
         cascade="all, delete-orphan",
@@ -99,9 +97,7 @@ class DilemmaTag(db.Model):
 
     __tablename__ = "dilemma_tag"
 
-    dilemma_id: Mapped[int] = mapped_column(
-        ForeignKey("dilemma.id", ondelete="CASCADE"), primary_key=True
-    )
+    dilemma_id: Mapped[int] = mapped_column(ForeignKey("dilemma.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # theme | level | role
     value: Mapped[str] = mapped_column(String(60), primary_key=True)
 

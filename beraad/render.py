@@ -15,7 +15,12 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 def render_markdown(text: str) -> Markup:
     """Render Markdown to HTML with everything active (script, style, handlers) removed."""
-    html = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    html = markdown.markdown(
+        text or "",
+        extensions=["tables", "sane_lists"],
+        extension_configs={"tables": {"use_align_attribute": True}},
+        output_format="html",
+    )
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

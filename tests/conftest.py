@@ -48,9 +48,7 @@ class PostgresServer:
             self.as_user = ["runuser", "-u", "postgres", "--"]
 
     def _run(self, *args: str) -> None:
-        subprocess.run(
-            [*self.as_user, *args], check=True, capture_output=True, text=True, timeout=120
-        )
+        subprocess.run([*self.as_user, *args], check=True, capture_output=True, text=True, timeout=120)
 
     def start(self) -> None:
         self._run(

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from beraad.bank import search, service
-from beraad.bank.loader import BankError, DilemmaData, DilemmaOption, load_bank
+from beraad.bank.loader import DilemmaData, DilemmaOption, load_bank
 from beraad.extensions import db
 from beraad.models import Dilemma, DilemmaRevision, DilemmaTag
 
@@ -133,11 +133,21 @@ def test_export_then_import_round_trips_to_the_identical_bank(app, runner, impor
 def bank(app):
     items = [
         make_data("rapport", title="Het rapport", body="De conclusies van het onderzoek afzwakken."),
-        make_data("geschenk", title="Kerstpakket", body="Een leverancier stuurt een geschenk.",
-                  themes=("geschenken",), levels=("gemeente",)),  # fmt: skip
-        make_data("neutraal", title="Neutraliteit online", body="Een bericht op sociale media.",
-                  themes=("sociale-media", "politieke-neutraliteit"), levels=("provincie", "rijk"),
-                  roles=("medewerker",)),  # fmt: skip
+        make_data(
+            "geschenk",
+            title="Kerstpakket",
+            body="Een leverancier stuurt een geschenk.",
+            themes=("geschenken",),
+            levels=("gemeente",),
+        ),  # fmt: skip
+        make_data(
+            "neutraal",
+            title="Neutraliteit online",
+            body="Een bericht op sociale media.",
+            themes=("sociale-media", "politieke-neutraliteit"),
+            levels=("provincie", "rijk"),
+            roles=("medewerker",),
+        ),  # fmt: skip
         make_data("concept", title="Concept over het rapport", body="Nog een rapport.", status="draft"),
         make_data("ideeen", title="Ideeën", body="Coördinatie van geïnterviewde collega’s."),
     ]
@@ -165,7 +175,14 @@ def test_search_matches_word_prefixes(bank):
 
 def test_search_ignores_operators_and_punctuation(bank):
     with bank.app_context():
-        for query in ['"rapport', "rapport OR geschenk", "rapport*", "(", "' ; DROP TABLE dilemma; --", "NEAR("]:
+        for query in [
+            '"rapport',
+            "rapport OR geschenk",
+            "rapport*",
+            "(",
+            "' ; DROP TABLE dilemma; --",
+            "NEAR(",
+        ]:
             page = search.search_dilemmas(query)
             assert page.total == len(page.items) or page.total > 0
         assert count(Dilemma) == 5
@@ -239,8 +256,14 @@ def test_workflow_moves_draft_to_published_to_retired(app, create_user):
 
 @pytest.mark.parametrize(
     ("start", "target"),
-    [("draft", "published"), ("draft", "retired"), ("published", "draft"), ("retired", "published"),
-     ("review", "retired"), ("draft", "bogus")],  # fmt: skip
+    [
+        ("draft", "published"),
+        ("draft", "retired"),
+        ("published", "draft"),
+        ("retired", "published"),
+        ("review", "retired"),
+        ("draft", "bogus"),
+    ],  # fmt: skip
 )
 def test_workflow_refuses_steps_it_does_not_allow(app, start, target):
     with app.app_context():
@@ -410,8 +433,13 @@ def test_preview_sanitises_and_limits_size(client, auth):
 
 @pytest.mark.parametrize(
     "payload",
-    ["<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "[klik](javascript:alert(1))",
-     '<iframe src="https://example.org"></iframe>', '<a href="javascript:alert(1)">x</a>'],  # fmt: skip
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[klik](javascript:alert(1))",
+        '<iframe src="https://example.org"></iframe>',
+        '<a href="javascript:alert(1)">x</a>',
+    ],  # fmt: skip
 )
 def test_a_hostile_body_renders_inert_on_the_detail_page(app, client, auth, payload):
     with app.app_context():

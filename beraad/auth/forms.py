@@ -11,7 +11,10 @@ from ..models import Role
 
 
 def role_choices() -> list[SelectChoice]:
-    return [SelectChoice(role.value, role_label(role.value)) for role in (Role.FACILITATOR, Role.COORDINATOR, Role.ADMIN)]
+    return [
+        SelectChoice(role.value, role_label(role.value))
+        for role in (Role.FACILITATOR, Role.COORDINATOR, Role.ADMIN)
+    ]
 
 
 class LoginForm(FlaskForm):

@@ -28,9 +28,7 @@ def normalise_username(username: str) -> str:
 def validate_password(password: str) -> None:
     """Raise AccountError when password is too weak to accept."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            _l("The password must be at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-        )
+        raise AccountError(_l("The password must be at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
 
 
 def hash_password(password: str) -> str:
@@ -49,9 +47,7 @@ def create_user(
     username = normalise_username(username)
     if not USERNAME_PATTERN.match(username):
         raise AccountError(
-            _l(
-                "A username has 2 to 80 characters: lowercase letters, digits, dot, dash, underscore."
-            )
+            _l("A username has 2 to 80 characters: lowercase letters, digits, dot, dash, underscore.")
         )
     role = Role(role) if role in {r.value for r in Role} else None
     if role is None:
@@ -61,7 +57,7 @@ def create_user(
         raise AccountError(_l("A user named %(name)s already exists.", name=username))
     user = User(
         username=username,
-        display_name=display_name.strip(),
+        display_name=(display_name or "").strip(),
         password_hash=hash_password(password),
         role=role.value,
     )
@@ -102,9 +98,7 @@ def invalidate_sessions(user: User) -> None:
 
 def count_enabled_admins() -> int:
     return db.session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.ADMIN.value, User.is_enabled.is_(True))
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.is_enabled.is_(True))
     )
 
 

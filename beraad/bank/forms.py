@@ -31,7 +31,9 @@ class DilemmaForm(FlaskForm):
         description=_l("Lowercase letters, digits and dashes, e.g. rapport-afzwakken."),
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    language = SelectField(_l("Language"), choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")])
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+    )
     themes = StringField(
         _l("Themes"), description=_l("Separated by commas, e.g. tegenspraak, politieke-druk.")
     )

@@ -43,11 +43,13 @@ class DilemmaData:
     options: tuple[DilemmaOption, ...] = ()
     sources: tuple[str, ...] = ()
     path: str = field(default="", compare=False)
+    id_line: int = field(default=2, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         """Return the dilemma as plain data (lists and dicts), without its path."""
         data = asdict(self)
         data.pop("path")
+        data.pop("id_line")
         for key in ("themes", "levels", "roles", "sources"):
             data[key] = list(data[key])
         data["options"] = [dict(option) for option in data["options"]]
@@ -86,16 +88,38 @@ class BankError(ValueError):
         super().__init__("\n".join(str(error) for error in errors))
 
 
-def _key_lines(front_matter: str, offset: int) -> dict[str, int]:
-    """Map each top-level key of the front matter to its line number in the file."""
-    node = yaml.compose(front_matter, Loader=yaml.SafeLoader)
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {
-        key.value: key.start_mark.line + offset
-        for key, _value in node.value
-        if isinstance(key, yaml.ScalarNode)
-    }
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loading where a bad value (a date like 2024-02-30) is a YAML error with a line."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid value ({error})", node.start_mark
+            ) from None
+
+
+def _load_front_matter(front_matter: str, offset: int) -> tuple[object, dict]:
+    """Return the front matter's data and a map from each top-level key to its file line."""
+    loader = _Loader(front_matter)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        data = loader.construct_document(node)
+        lines = {}
+        if isinstance(node, yaml.MappingNode):
+            for key, _value in node.value:
+                try:
+                    lines[loader.construct_object(key)] = key.start_mark.line + offset
+                except (yaml.YAMLError, TypeError):
+                    continue
+        return data, lines
+    finally:
+        loader.dispose()
 
 
 def _string_list(value, name: str, path: str, line: int, pattern: re.Pattern | None = None):
@@ -138,29 +162,36 @@ def _options(value, path: str, line: int) -> tuple[DilemmaOption, ...]:
     return tuple(options)
 
 
-def parse_dilemma(
-    text: str, path: str = "<text>", max_bytes: int = DEFAULT_MAX_BYTES
-) -> DilemmaData:
+def parse_dilemma(text: str, path: str = "<text>", max_bytes: int = DEFAULT_MAX_BYTES) -> DilemmaData:
     """Parse one dilemma file's text; raise DilemmaFileError naming file and line."""
-    if len(text.encode("utf-8")) > max_bytes:
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as error:
+        line = text.count("\n", 0, error.start) + 1
+        raise DilemmaFileError(path, line, "text contains an invalid character") from None
+    if size > max_bytes:
         raise DilemmaFileError(path, None, f"file is larger than the limit of {max_bytes} bytes")
     lines = text.replace("\r\n", "\n").split("\n")
     if not lines or lines[0].strip() != "---":
         raise DilemmaFileError(path, 1, "file must start with '---' and YAML front matter")
     try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == "---")
     except StopIteration:
         raise DilemmaFileError(path, 1, "front matter is not closed with '---'") from None
     front_matter = "\n".join(lines[1:end])
     body = "\n".join(lines[end + 1 :]).strip("\n")
     try:
-        meta = yaml.safe_load(front_matter)
-        key_lines = _key_lines(front_matter, offset=2)
+        meta, key_lines = _load_front_matter(front_matter, offset=2)
+    except yaml.reader.ReaderError as error:
+        line = front_matter.count("\n", 0, error.position) + 2
+        raise DilemmaFileError(path, line, f"broken YAML: {error.reason}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise DilemmaFileError(path, line, f"broken YAML: {problem}") from None
+    except RecursionError:
+        raise DilemmaFileError(path, 2, "broken YAML: nested too deeply") from None
     if not isinstance(meta, dict):
         raise DilemmaFileError(path, 2, "front matter must be a mapping of keys to values")
 
@@ -178,9 +209,7 @@ def parse_dilemma(
 
     slug = meta["id"].strip()
     if not SLUG_PATTERN.match(slug) or len(slug) > 100:
-        raise DilemmaFileError(
-            path, line_of("id"), f"id {slug!r} must be lowercase a-z, 0-9, dashes"
-        )
+        raise DilemmaFileError(path, line_of("id"), f"id {slug!r} must be lowercase a-z, 0-9, dashes")
     title = meta["title"].strip()
     if len(title) > MAX_TITLE_LENGTH:
         raise DilemmaFileError(path, line_of("title"), f"title is longer than {MAX_TITLE_LENGTH}")
@@ -212,6 +241,7 @@ def parse_dilemma(
         options=_options(meta.get("options"), path, line_of("options")),
         sources=_string_list(meta.get("sources"), "sources", path, line_of("sources")),
         path=str(path),
+        id_line=line_of("id"),
     )
 
 
@@ -226,7 +256,7 @@ def read_dilemma_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Dilemma
     data = parse_dilemma(text.removeprefix("\ufeff"), str(path), max_bytes)
     if data.id != path.stem:
         raise DilemmaFileError(
-            path, 2, f"id {data.id!r} does not match the file name {path.name!r}"
+            path, data.id_line, f"id {data.id!r} does not match the file name {path.name!r}"
         )
     return data
 
@@ -250,7 +280,7 @@ def load_bank(folder: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Di
             continue
         if data.id in seen:
             errors.append(
-                DilemmaFileError(path, 2, f"duplicate id {data.id!r} (also in {seen[data.id]})")
+                DilemmaFileError(path, data.id_line, f"duplicate id {data.id!r} (also in {seen[data.id]})")
             )
             continue
         seen[data.id] = str(path)

@@ -13,9 +13,7 @@ from ..models import Dilemma, DilemmaTag
 
 MAX_QUERY_TERMS = 12
 # The same expression as the GIN index in the migrations, so PostgreSQL can use that index.
-PG_DOCUMENT = (
-    "to_tsvector('dutch', coalesce(dilemma.title, '') || ' ' || coalesce(dilemma.body, ''))"
-)
+PG_DOCUMENT = "to_tsvector('dutch', coalesce(dilemma.title, '') || ' ' || coalesce(dilemma.body, ''))"
 
 
 @dataclass(frozen=True)
@@ -40,10 +38,15 @@ def _match(statement: Select, dialect: str, terms: list[str]) -> tuple[Select, l
     if dialect == "sqlite":
         fts = table("dilemma_fts", column("rowid"), column("rank"))
         fts_query = " ".join(f'"{term}"*' for term in terms)
-        statement = statement.join(fts, fts.c.rowid == Dilemma.id).where(
-            text("dilemma_fts MATCH :fts_query").bindparams(fts_query=fts_query)
+        # Materialised first, so SQLite runs the MATCH once instead of probing it per dilemma.
+        hits = (
+            select(fts.c.rowid.label("dilemma_id"), fts.c.rank.label("rank"))
+            .where(text("dilemma_fts MATCH :fts_query").bindparams(fts_query=fts_query))
+            .cte("hits")
+            .prefix_with("MATERIALIZED")
         )
-        return statement, [fts.c.rank]
+        statement = statement.join(hits, hits.c.dilemma_id == Dilemma.id)
+        return statement, [hits.c.rank]
     if dialect == "postgresql":
         ts_query = " & ".join(f"{term}:*" for term in terms)
         statement = statement.where(
@@ -63,9 +66,7 @@ def _tag_filter(statement: Select, kind: str, values: list[str]) -> Select:
         return statement
     return statement.where(
         Dilemma.id.in_(
-            select(DilemmaTag.dilemma_id).where(
-                DilemmaTag.kind == kind, DilemmaTag.value.in_(values)
-            )
+            select(DilemmaTag.dilemma_id).where(DilemmaTag.kind == kind, DilemmaTag.value.in_(values))
         )
     )
 
@@ -98,9 +99,7 @@ def search_dilemmas(
 
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     page = max(1, page)
-    items = list(
-        db.session.scalars(statement.order_by(*order).limit(per_page).offset((page - 1) * per_page))
-    )
+    items = list(db.session.scalars(statement.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
     return SearchPage(items=items, total=total, page=page, per_page=per_page)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 
@@ -32,10 +32,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
-            f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged"
-        )
+        return f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged"
 
 
 def dilemma_data(dilemma: Dilemma) -> DilemmaData:
@@ -78,13 +75,14 @@ def _apply(dilemma: Dilemma, data: DilemmaData) -> None:
         dilemma.tags.append(DilemmaTag(kind=kind, value=value))
 
 
-def _record_revision(dilemma: Dilemma, change: str, author: User | None, note: str = "") -> None:
-    number = (
-        db.session.scalar(
+def _record_revision(
+    dilemma: Dilemma, change: str, author: User | None, note: str = "", number: int | None = None
+) -> None:
+    if number is None:
+        latest = db.session.scalar(
             select(func.max(DilemmaRevision.number)).where(DilemmaRevision.dilemma_id == dilemma.id)
         )
-        or 0
-    ) + 1
+        number = (latest or 0) + 1
     db.session.add(
         DilemmaRevision(
             dilemma_id=dilemma.id,
@@ -105,14 +103,14 @@ def import_dilemmas(items: list[DilemmaData], author: User | None = None) -> Imp
     """Create or update dilemmas from file data; unchanged ones are left alone (idempotent)."""
     report = ImportReport()
     existing = {d.slug: d for d in db.session.scalars(select(Dilemma))}
+    created: list[Dilemma] = []
     for data in items:
         dilemma = existing.get(data.id)
         if dilemma is None:
             dilemma = Dilemma()
             _apply(dilemma, data)
             db.session.add(dilemma)
-            db.session.flush()
-            _record_revision(dilemma, "import", author, "imported from file")
+            created.append(dilemma)
             report.created.append(data.id)
         elif dilemma_data(dilemma) != data:
             _apply(dilemma, data)
@@ -121,6 +119,9 @@ def import_dilemmas(items: list[DilemmaData], author: User | None = None) -> Imp
             report.updated.append(data.id)
         else:
             report.unchanged.append(data.id)
+    db.session.flush()  # one flush for every new dilemma: ids for their first revision
+    for dilemma in created:
+        _record_revision(dilemma, "import", author, "imported from file", number=1)
     db.session.flush()
     return report
 
@@ -130,7 +131,7 @@ def create_dilemma(data: DilemmaData, author: User) -> Dilemma:
     if get_by_slug(data.id) is not None:
         raise DilemmaFileError("editor", None, f"a dilemma with id {data.id!r} already exists")
     dilemma = Dilemma()
-    _apply(dilemma, DilemmaData(**{**data.__dict__, "status": DilemmaStatus.DRAFT.value}))
+    _apply(dilemma, replace(data, status=DilemmaStatus.DRAFT.value))
     db.session.add(dilemma)
     db.session.flush()
     _record_revision(dilemma, "create", author)
@@ -139,7 +140,7 @@ def create_dilemma(data: DilemmaData, author: User) -> Dilemma:
 
 def update_dilemma(dilemma: Dilemma, data: DilemmaData, author: User, note: str = "") -> bool:
     """Save an edit (the status is kept); return False when nothing changed."""
-    data = DilemmaData(**{**data.__dict__, "id": dilemma.slug, "status": dilemma.status})
+    data = replace(data, id=dilemma.slug, status=dilemma.status)
     if dilemma_data(dilemma) == data:
         return False
     _apply(dilemma, data)

@@ -105,9 +105,7 @@ def edit(slug: str):
         form.fill_from(service.dilemma_data(dilemma))
     elif form.validate_on_submit():
         try:
-            data = form.to_data(
-                dilemma.slug, dilemma.status, current_app.config["MAX_DILEMMA_BYTES"]
-            )
+            data = form.to_data(dilemma.slug, dilemma.status, current_app.config["MAX_DILEMMA_BYTES"])
             changed = service.update_dilemma(dilemma, data, current_user, form.note.data or "")
         except DilemmaFileError as error:
             flash(_("Not saved: %(problem)s", problem=error.message), "error")
@@ -139,9 +137,7 @@ def change_status(slug: str):
 @curator_required
 def history(slug: str):
     dilemma = get_dilemma_or_404(slug)
-    return render_template(
-        "bank/history.html", dilemma=dilemma, revisions=service.revisions(dilemma)
-    )
+    return render_template("bank/history.html", dilemma=dilemma, revisions=service.revisions(dilemma))
 
 
 @bp.route("/<slug>/history/<int:number>")

@@ -1,6 +1,6 @@
 """Home page, language switch, error pages."""
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -38,4 +38,8 @@ def error_page(error: HTTPException):
     """Show HTTP errors as a friendly page in the site's layout."""
     if error.code is None or error.code < 400:
         return error
-    return render_template("main/error.html", error=error), error.code
+    response = make_response(render_template("main/error.html", error=error), error.code)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value  # e.g. Allow on a 405
+    return response
