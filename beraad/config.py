@@ -18,6 +18,7 @@ ENVIRONMENT_VARIABLES = {
     "BERAAD_LANGUAGE": "nl",
     "BERAAD_INSTANCE_PATH": "instance/ in the working directory",
     "BERAAD_RATELIMIT_STORAGE_URI": "memory://",
+    "BERAAD_TRUSTED_PROXIES": "0",
 }
 
 SUPPORTED_LANGUAGES = ("nl", "en")
@@ -67,6 +68,7 @@ def from_environment(folder: Path) -> dict:
         "BERAAD_RETENTION_DAYS": _int_env("BERAAD_RETENTION_DAYS", 30, minimum=0),
         "BABEL_DEFAULT_LOCALE": language,
         "RATELIMIT_STORAGE_URI": os.environ.get("BERAAD_RATELIMIT_STORAGE_URI", "memory://"),
+        "TRUSTED_PROXIES": _int_env("BERAAD_TRUSTED_PROXIES", 0, minimum=0),
     }
 
 
@@ -85,7 +87,9 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     # A phone may keep a page open for hours; tokens stay valid for the signed session.
     "WTF_CSRF_TIME_LIMIT": None,
+    "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
+    "TRUSTED_PROXIES": 0,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "BANK_PAGE_SIZE": 20,
     "MAX_DILEMMA_BYTES": 40_000,

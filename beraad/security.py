@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -43,6 +44,10 @@ def set_security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Install the cookie policy and the header hook on app."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind a reverse proxy: take the client address and scheme from its headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.session_interface = SessionInterface()
     app.after_request(set_security_headers)
 
