@@ -58,10 +58,16 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .bank.views import bp as bank_bp
     from .main.views import bp as main_bp
+    from .methods.views import bp as methods_bp
+    from .sessions.views import bp as sessions_bp
+    from .vote.views import bp as vote_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(bank_bp)
+    app.register_blueprint(methods_bp)
+    app.register_blueprint(sessions_bp)
+    app.register_blueprint(vote_bp)
 
 
 def _register_cli(app: Flask) -> None:

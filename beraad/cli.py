@@ -39,14 +39,36 @@ def _import_bank(path: Path) -> None:
     click.echo(f"Dilemmas from {path}: {report.summary()}.")
 
 
+def _load_methods_or_exit(folder: Path):
+    from .methods.loader import MethodsError, load_methods
+
+    try:
+        return load_methods(folder)
+    except MethodsError as error:
+        click.echo(f"{len(error.errors)} problem(s) in the method files:", err=True)
+        for problem in error.errors:
+            click.echo(f"  {problem}", err=True)
+        raise click.exceptions.Exit(1) from None
+
+
+def _import_methods(folder: Path) -> None:
+    from .methods import service
+
+    report = service.import_methods(_load_methods_or_exit(folder))
+    db.session.commit()
+    counts = ", ".join(f"{len(keys)} {outcome}" for outcome, keys in report.items())
+    click.echo(f"Methods from {folder}: {counts}.")
+
+
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create or upgrade the database, load the bank, create the first admin."""
+    """Create or upgrade the database, load methods and the bank, create the first admin."""
     from .auth import service as accounts
 
     upgrade()
     click.echo("Database is up to date.")
+    _import_methods(Path(current_app.config["METHODS_DIR"]))
     _import_bank(Path(current_app.config["DILEMMA_BANK_DIR"]))
     if accounts.count_enabled_admins() > 0:
         return
@@ -144,12 +166,74 @@ def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
     run_gunicorn(host=host, port=port, workers=workers)
 
 
+@click.group("methods")
+def methods_group() -> None:
+    """Deliberation method files."""
+
+
+@methods_group.command("check")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def methods_check_command(folder: Path | None) -> None:
+    """Validate the method files (default: the methods/ folder) without importing them."""
+    from .sessions.plan import planned_minutes
+
+    folder = folder or Path(current_app.config["METHODS_DIR"])
+    methods = _load_methods_or_exit(folder)
+    for method in methods:
+        polls = sum(1 for step in method.steps if step.poll)
+        low, high = method.dilemmas
+        extent = f"{low}-{high} dilemmas, " if high > 1 else ""
+        click.echo(
+            f"ok  {method.key}: {len(method.steps)} steps, {extent}"
+            f"{planned_minutes(method, low)} min, {polls} polls, {len(method.evaluation)} evaluation items"
+        )
+    click.echo(f"{len(methods)} method(s) valid.")
+
+
+@click.command("demo")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where the app is served, for the printed links.")  # fmt: skip
+@with_appcontext
+def demo_command(base_url: str) -> None:
+    """Create a demo facilitator and a ready session; print its links."""
+    import secrets
+
+    from .auth import service as accounts
+    from .bank import service as bank
+    from .methods import service as methods
+    from .sessions import service as sessions
+
+    if methods.get_method("dilemmamethode") is None:
+        _import_methods(Path(current_app.config["METHODS_DIR"]))
+    dilemma = bank.get_by_slug("rapport-afzwakken")
+    if dilemma is None or dilemma.status != "published":
+        _fail("the demo needs the published dilemma 'rapport-afzwakken': run `beraad init` first")
+    user = accounts.get_user_by_username("demo")
+    password = None
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = accounts.create_user("demo", password, "facilitator", "Demo-gespreksleider")
+    session = sessions.create_session(
+        user, methods.get_method("dilemmamethode"), [dilemma], "Demo: het rapport", "nl", 3
+    )
+    db.session.commit()
+    base = base_url.rstrip("/")
+    click.echo("Demo session created.")
+    click.echo(f"Facilitator: {base}/sessions/{session.id}  (sign in as 'demo'"
+               + (f", password {password})" if password else ", password unchanged)"))  # fmt: skip
+    click.echo(f"Projector:   {base}/p/{session.projector_token}")
+    click.echo(f"Join:        {base}/j/{session.join_code}")
+
+
 COMMANDS = [
     init_command,
     import_command,
     export_command,
     create_user_command,
     serve_command,
+    methods_group,
+    demo_command,
 ]
 
 

@@ -1,7 +1,7 @@
 """Language selection: an explicit choice (cookie) wins, then Accept-Language, then the default."""
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
 LANGUAGE_COOKIE = "beraad_lang"
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     """Expose the current language, the choices and the label helpers to every template."""
     from .labels import TEMPLATE_HELPERS
 
-    app.jinja_env.globals.update(TEMPLATE_HELPERS, format_datetime=format_datetime)
+    app.jinja_env.globals.update(TEMPLATE_HELPERS, format_datetime=format_datetime, format_date=format_date)
 
     @app.context_processor
     def _language_context() -> dict:

@@ -27,6 +27,22 @@ CHANGE_LABELS = {
     "edit": _l("Edited"),
     "status": _l("Status changed"),
 }
+POLL_TYPE_LABELS = {
+    "choice": _l("Choice"),
+    "scale": _l("Scale"),
+    "ranking": _l("Ranking"),
+    "text": _l("Short text"),
+}
+SESSION_STATUS_LABELS = {
+    "lobby": _l("Not started"),
+    "running": _l("Running"),
+    "closed": _l("Closed"),
+}
+POLL_STATUS_LABELS = {
+    "pending": _l("Not opened"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+}
 ERROR_TITLES = {
     400: _l("Something was wrong with that request"),
     403: _l("You do not have access to this page"),
@@ -61,6 +77,27 @@ def change_label(change: str) -> str:
     return CHANGE_LABELS.get(change, change)
 
 
+def poll_type_label(poll_type: str) -> str:
+    return POLL_TYPE_LABELS.get(poll_type, poll_type)
+
+
+def session_status_label(status: str) -> str:
+    return SESSION_STATUS_LABELS.get(status, status)
+
+
+def poll_status_label(status: str) -> str:
+    return POLL_STATUS_LABELS.get(status, status)
+
+
+def duration(seconds: int) -> str:
+    """Show seconds as m:ss (or h:mm:ss), for timers."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes}:{secs:02d}"
+
+
 def tag_label(slug: str) -> str:
     """Show a slug such as politieke-druk as 'politieke druk'."""
     return slug.replace("-", " ")
@@ -89,6 +126,10 @@ TEMPLATE_HELPERS = {
     "role_label": role_label,
     "change_label": change_label,
     "tag_label": tag_label,
+    "poll_type_label": poll_type_label,
+    "session_status_label": session_status_label,
+    "poll_status_label": poll_status_label,
+    "duration": duration,
     "error_title": error_title,
     "error_text": error_text,
     "excerpt": excerpt,

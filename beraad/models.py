@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -124,3 +124,162 @@ class DilemmaRevision(db.Model):
     author: Mapped[User | None] = relationship()
 
     __table_args__ = (UniqueConstraint("dilemma_id", "number"),)
+
+
+class MethodDefinition(db.Model):
+    """A deliberation method as imported from methods/ (sessions keep their own snapshot)."""
+
+    __tablename__ = "method_definition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    definition: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SessionStatus(enum.StrEnum):
+    LOBBY = "lobby"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class PollStatus(enum.StrEnum):
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DeliberationSession(db.Model):
+    """One meeting: a method run on one or more dilemmas, with snapshots of both."""
+
+    __tablename__ = "deliberation_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    k: Mapped[int] = mapped_column(default=3)
+    status: Mapped[str] = mapped_column(String(10), default=SessionStatus.LOBBY.value)
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    projector_token: Mapped[str] = mapped_column(String(64), unique=True)
+    method_key: Mapped[str] = mapped_column(String(60))
+    method_snapshot: Mapped[dict] = mapped_column(JSON)
+    dilemmas_snapshot: Mapped[list] = mapped_column(JSON)
+    current_position: Mapped[int] = mapped_column(default=0)
+    # Bumped on every change; phones and the projector poll it (ETag) to learn of changes.
+    version: Mapped[int] = mapped_column(default=1)
+    facilitator_name: Mapped[str] = mapped_column(String(120), default="")
+    # Keys participants' tokens (HMAC); deleted when the session closes.
+    secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    owner: Mapped[User] = relationship()
+    steps: Mapped[list[SessionStep]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="SessionStep.position"
+    )
+    polls: Mapped[list[Poll]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="Poll.position"
+    )
+    action_points: Mapped[list[ActionPoint]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="ActionPoint.id"
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == SessionStatus.CLOSED
+
+
+class SessionStep(db.Model):
+    """A step of a session's plan, with its notes and its timer."""
+
+    __tablename__ = "session_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("deliberation_session.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    step_key: Mapped[str] = mapped_column(String(60))
+    dilemma_index: Mapped[int | None] = mapped_column(nullable=True)
+    planned_minutes: Mapped[int]
+    extra_minutes: Mapped[int] = mapped_column(default=0)
+    elapsed_seconds: Mapped[int] = mapped_column(default=0)
+    timer_started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    session: Mapped[DeliberationSession] = relationship(back_populates="steps")
+
+    __table_args__ = (UniqueConstraint("session_id", "position"),)
+
+
+class Poll(db.Model):
+    """A question participants answer at one step; options may grow until it opens."""
+
+    __tablename__ = "poll"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not guessable
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("deliberation_session.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(String(60))
+    dilemma_index: Mapped[int | None] = mapped_column(nullable=True)
+    type: Mapped[str] = mapped_column(String(10))
+    spec: Mapped[dict] = mapped_column(JSON)  # the method's poll definition (question, scale …)
+    options: Mapped[list] = mapped_column(JSON, default=list)  # [{key, text: {nl, en}}]
+    compare_with_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default=PollStatus.PENDING.value)
+    revealed: Mapped[bool] = mapped_column(default=False)
+
+    session: Mapped[DeliberationSession] = relationship(back_populates="polls")
+
+
+class ActionPoint(db.Model):
+    """What the group agreed to do: what, who (as a role, never a name), by when."""
+
+    __tablename__ = "action_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("deliberation_session.id", ondelete="CASCADE"), index=True
+    )
+    what: Mapped[str] = mapped_column(String(500))
+    who: Mapped[str] = mapped_column(String(120), default="")
+    due: Mapped[date | None] = mapped_column(nullable=True)
+
+    session: Mapped[DeliberationSession] = relationship(back_populates="action_points")
+
+
+class Participant(db.Model):
+    """Someone who joined a session: only a keyed hash of their random token, nothing else.
+
+    No name, address, user agent or time; the key cannot be turned back into the token,
+    and it is useless once the session's secret is deleted at close.
+    """
+
+    __tablename__ = "participant"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("deliberation_session.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Answer(db.Model):
+    """One participant's answer to one poll.
+
+    The id is random (no order), there is no time column and no link to a participant:
+    voter_key = HMAC(session secret, token + poll id) exists only while the poll is open,
+    to keep one answer per person and let them change it; it is wiped when the poll closes.
+    """
+
+    __tablename__ = "answer"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    poll_id: Mapped[str] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    value: Mapped[dict] = mapped_column(JSON)
+    voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (UniqueConstraint("poll_id", "voter_key"),)

@@ -89,6 +89,12 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    def include_object(obj, name, type_, reflected, compare_to):
+        # The SQLite full-text tables are managed by hand in 0001, not by the models.
+        return not (type_ == "table" and name.startswith("dilemma_fts"))
+
+    conf_args.setdefault("include_object", include_object)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

@@ -13,7 +13,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for("bank.index"))
+        return redirect(url_for("sessions.index"))
     return render_template("main/index.html")
 
 

@@ -14,8 +14,8 @@ import yaml
 
 LANGUAGES = ("nl", "en")
 POLL_TYPES = ("choice", "scale", "ranking", "text")
-KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-OPTION_KEYS = ("A", "B", "C", "D", "E", "F")
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+OPTION_KEYS = ("A", "B", "C", "D", "E", "F", "G", "H")
 FROM_DILEMMA = "from_dilemma"
 EACH_DILEMMA = "each_dilemma"
 EVALUATION_FILE = "_evaluation.yaml"
@@ -165,6 +165,7 @@ class _Map(dict):
 
 class _List(list):
     line: int = 0
+    item_lines: list
 
 
 def _located(node: yaml.Node, loader: yaml.SafeLoader):
@@ -183,17 +184,25 @@ def _located(node: yaml.Node, loader: yaml.SafeLoader):
     if isinstance(node, yaml.SequenceNode):
         result = _List(_located(item, loader) for item in node.value)
         result.line = node.start_mark.line + 1
+        result.item_lines = [item.start_mark.line + 1 for item in node.value]
         return result
     return loader.construct_object(node)
 
 
 def _parse_yaml(text: str, path: str):
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        raise MethodFileError(path, line, f"broken YAML: {error.reason}") from None
     try:
         node = loader.get_single_node()
         if node is None:
             raise MethodFileError(path, 1, "the file is empty")
         return _located(node, loader)
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        raise MethodFileError(path, line, f"broken YAML: {error.reason}") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -277,16 +286,15 @@ class _Checker:
     def options(self, value, line: int) -> tuple[Option, ...]:
         if not isinstance(value, list) or not 2 <= len(value) <= 8:
             self.fail(line, "poll options must be a list of 2 to 8 {key, text} items")
-        options = []
+        options: list[Option] = []
         for item in value:
             item = self.mapping(item, line, "a poll option", {"key", "text"}, {"key", "text"})
             key = item["key"]
             if not isinstance(key, str) or not (key in OPTION_KEYS or KEY_PATTERN.match(key)):
                 self.fail(self.line_of(item, "key"), f"option key {key!r} is not valid")
+            if any(option.key == key for option in options):
+                self.fail(self.line_of(item, "key"), f"poll options have the same key twice ({key!r})")
             options.append(Option(key, self.text(item, "text", "option")))
-        keys = [option.key for option in options]
-        if len(set(keys)) != len(keys):
-            self.fail(line, "poll options have the same key twice")
         return tuple(options)
 
     def poll(self, value, line: int, key: str, earlier: dict[str, PollSpec]) -> PollSpec:
@@ -301,7 +309,8 @@ class _Checker:
         question = self.text(poll, "question", "poll")
         options_line = self.line_of(poll, "options")
         raw_options = poll.get("options")
-        spec = {"type": poll_type, "question": question, "key": poll.get("key", key)}
+        poll_key = self.key(poll, "poll") if "key" in poll else key
+        spec = {"type": poll_type, "question": question, "key": poll_key}
         if poll_type == "choice":
             if raw_options == FROM_DILEMMA:
                 spec["from_dilemma"] = True
@@ -330,8 +339,10 @@ class _Checker:
             spec["max_length"] = self.integer(poll, "max_length", 20, 1000)
         compare_with = poll.get("compare_with")
         if compare_with is not None:
-            target = earlier.get(compare_with)
             line_cw = self.line_of(poll, "compare_with")
+            if not isinstance(compare_with, str):
+                self.fail(line_cw, "compare_with must be the key of an earlier poll")
+            target = earlier.get(compare_with)
             if target is None:
                 self.fail(line_cw, f"compare_with {compare_with!r} is not the key of an earlier poll")
             if poll_type != "choice" or target.type != "choice":
@@ -366,13 +377,15 @@ METHOD_KEYS = {"key", "name", "summary", "minutes", "group_size", "dilemmas", "s
 STEP_KEYS = {"key", "title", "minutes", "prompt", "facilitator", "poll", "repeat"}
 
 
-def parse_method(text: str, path: str = "<text>") -> Method:
+def parse_method(text: str, path: str = "<text>", expected_key: str | None = None) -> Method:
     """Parse and validate one method file's text; raise MethodFileError with file and line."""
     checker = _Checker(path)
     data = _parse_yaml(text, path)
     data = checker.mapping(data, 1, "the method", METHOD_KEYS,
                            {"key", "name", "summary", "minutes", "steps"})  # fmt: skip
     key = checker.key(data, "method")
+    if expected_key is not None and key != expected_key:
+        checker.fail(checker.line_of(data, "key"), f"key {key!r} does not match the file name")
     name = checker.text(data, "name", "method")
     summary = checker.text(data, "summary", "method")
     minutes = checker.integer(data, "minutes", 5, 600)
@@ -382,8 +395,8 @@ def parse_method(text: str, path: str = "<text>") -> Method:
     if not isinstance(raw_steps, list) or not raw_steps:
         checker.fail(checker.line_of(data, "steps"), "'steps' must be a non-empty list")
     steps, seen_steps, polls = [], set(), {}
-    for raw in raw_steps:
-        step = checker.mapping(raw, getattr(raw, "line", 1), "a step", STEP_KEYS,
+    for index, raw in enumerate(raw_steps):
+        step = checker.mapping(raw, raw_steps.item_lines[index], "a step", STEP_KEYS,
                                {"key", "title", "minutes", "prompt", "facilitator"})  # fmt: skip
         step_key = checker.key(step, "step")
         if step_key in seen_steps:
@@ -465,9 +478,7 @@ def load_methods(folder: Path | str) -> list[Method]:
         if path.name.startswith("_"):
             continue
         try:
-            method = parse_method(_read(path), str(path))
-            if method.key != path.stem:
-                raise MethodFileError(path, 1, f"key {method.key!r} does not match the file name")
+            method = parse_method(_read(path), str(path), expected_key=path.stem)
         except MethodFileError as error:
             errors.append(error)
             continue

@@ -1,0 +1,336 @@
+"""Facilitator screen, session creation and the projector view."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..bank import service as bank
+from ..extensions import db
+from ..methods import service as methods
+from ..models import DeliberationSession, Dilemma, DilemmaStatus
+from ..qr import qr_svg
+from ..render import render_markdown
+from . import service
+from .forms import ActionPointForm, AlternativeForm, NewSessionForm, NotesForm
+from .plan import planned_minutes
+from .state import projector_state, stage_context
+
+bp = Blueprint("sessions", __name__)
+
+
+def get_session_or_404(session_id: int) -> DeliberationSession:
+    return db.session.get(DeliberationSession, session_id) or abort(404)
+
+
+def get_controlled_session(session_id: int) -> DeliberationSession:
+    """The session, if the signed-in user may run it (owner or admin); else 403."""
+    session = get_session_or_404(session_id)
+    if not service.can_control(current_user, session):
+        abort(403)
+    return session
+
+
+def join_url(session: DeliberationSession) -> str:
+    return url_for("vote.join", join_code=session.join_code, _external=True)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _done(session: DeliberationSession, anchor: str = ""):
+    """Answer a control action: JSON for scripts, a redirect back for plain forms."""
+    db.session.commit()
+    if _wants_json():
+        return jsonify(ok=True, version=session.version)
+    return redirect(url_for("sessions.run", session_id=session.id) + (f"#{anchor}" if anchor else ""))
+
+
+def _failed(session: DeliberationSession, error: service.SessionError):
+    db.session.rollback()
+    if _wants_json():
+        return jsonify(error={"code": "conflict", "message": str(error)}), 409
+    flash(str(error), "error")
+    return redirect(url_for("sessions.run", session_id=session.id))
+
+
+@bp.route("/sessions/")
+@login_required
+def index():
+    return render_template("sessions/index.html", sessions=service.sessions_for(current_user))
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+@login_required
+def new():
+    available_methods = methods.list_methods()
+    published = list(
+        db.session.scalars(
+            select(Dilemma).where(Dilemma.status == DilemmaStatus.PUBLISHED).order_by(Dilemma.title)
+        )
+    )
+    form = NewSessionForm()
+    form.method.choices = [(m.key, f"{m.name.get(_language())} · {m.minutes} min") for m in available_methods]
+    dilemma_choices = [("", _("— none —"))] + [(d.slug, d.title) for d in published]
+    for entry in form.dilemmas:
+        entry.choices = dilemma_choices
+    form.language.choices = [("nl", "Nederlands"), ("en", "English")]
+    if request.method == "GET":
+        form.k.data = current_app.config["BERAAD_K"]
+        form.language.data = _language()
+        form.method.data = request.args.get("method") or "dilemmamethode"
+        form.dilemmas[0].data = request.args.get("dilemma", "")
+        form.facilitator_name.data = current_user.display_name
+    if form.validate_on_submit():
+        method = methods.get_method(form.method.data)
+        slugs = [entry.data for entry in form.dilemmas if entry.data]
+        chosen = [bank.get_by_slug(slug) for slug in slugs]
+        if method is None:
+            flash(_("Choose a method."), "error")
+        elif not chosen or any(d is None or d.status != DilemmaStatus.PUBLISHED for d in chosen):
+            flash(_("Choose at least one published dilemma."), "error")
+        else:
+            try:
+                session = service.create_session(
+                    current_user, method, chosen, form.title.data or "", form.language.data,
+                    form.k.data, form.facilitator_name.data or "",
+                )  # fmt: skip
+            except service.SessionError as error:
+                db.session.rollback()
+                flash(_("The session was not created: %(problem)s", problem=str(error)), "error")
+            else:
+                db.session.commit()
+                return redirect(url_for("sessions.run", session_id=session.id))
+    durations = {
+        m.key: [(count, planned_minutes(m, count)) for count in range(m.dilemmas[0], m.dilemmas[1] + 1)]
+        for m in available_methods
+    }
+    return render_template("sessions/new.html", form=form, methods=available_methods, durations=durations)
+
+
+def _language() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
+@bp.route("/sessions/<int:session_id>")
+@login_required
+def run(session_id: int):
+    session = get_controlled_session(session_id)
+    step = service.current_step(session)
+    method = service.method_of(session)
+    context = stage_context(session)
+    return render_template(
+        "sessions/run.html",
+        session=session,
+        method=method,
+        step=step,
+        stage=context,
+        join_url=join_url(session),
+        notes_form=NotesForm(notes=step.notes),
+        action_form=ActionPointForm(),
+        alternative_form=AlternativeForm(),
+        timer=service.timer_state(step),
+        totals=service.totals(session),
+        facilitator_html=render_markdown(context["step"].facilitator.get(session.language)),
+        dilemma_html=[render_markdown(d["body"]) for d in session.dilemmas_snapshot],
+    )
+
+
+@bp.route("/sessions/<int:session_id>/start", methods=["POST"])
+@login_required
+def start(session_id: int):
+    session = get_controlled_session(session_id)
+    try:
+        service.start_session(session)
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session)
+
+
+@bp.route("/sessions/<int:session_id>/close", methods=["POST"])
+@login_required
+def close(session_id: int):
+    session = get_controlled_session(session_id)
+    try:
+        service.close_session(session)
+    except service.SessionError as error:
+        return _failed(session, error)
+    flash(_("The session is closed."), "success")
+    return _done(session)
+
+
+@bp.route("/sessions/<int:session_id>/step", methods=["POST"])
+@login_required
+def go(session_id: int):
+    session = get_controlled_session(session_id)
+    try:
+        if "position" in request.form:
+            service.go_to_step(session, request.form.get("position", type=int, default=-1))
+        else:
+            service.move(session, 1 if request.form.get("direction") == "next" else -1)
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session)
+
+
+@bp.route("/sessions/<int:session_id>/timer", methods=["POST"])
+@login_required
+def timer(session_id: int):
+    session = get_controlled_session(session_id)
+    try:
+        service.control_timer(
+            session, request.form.get("action", ""), request.form.get("minutes", type=int, default=0)
+        )
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "timer")
+
+
+@bp.route("/sessions/<int:session_id>/steps/<int:position>/notes", methods=["POST"])
+@login_required
+def notes(session_id: int, position: int):
+    session = get_controlled_session(session_id)
+    form = NotesForm()
+    if not form.validate():
+        message = _("The notes are too long to save.")
+        if _wants_json():
+            return jsonify(error={"code": "invalid", "message": message}), 422
+        flash(message, "error")
+        return redirect(url_for("sessions.run", session_id=session.id))
+    try:
+        service.save_notes(session, position, form.notes.data or "")
+    except service.SessionError as error:
+        return _failed(session, error)
+    db.session.commit()
+    if _wants_json():
+        return jsonify(ok=True)
+    flash(_("Notes saved."), "success")
+    return redirect(url_for("sessions.run", session_id=session.id) + "#notes")
+
+
+@bp.route("/sessions/<int:session_id>/actions", methods=["POST"])
+@login_required
+def add_action(session_id: int):
+    session = get_controlled_session(session_id)
+    form = ActionPointForm()
+    if not form.validate():
+        flash(_("An action point needs a description; the date must be a valid date."), "error")
+        return redirect(url_for("sessions.run", session_id=session.id) + "#actions")
+    try:
+        service.add_action_point(session, form.what.data, form.who.data, form.due.data)
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "actions")
+
+
+@bp.route("/sessions/<int:session_id>/actions/<int:point_id>/delete", methods=["POST"])
+@login_required
+def delete_action(session_id: int, point_id: int):
+    session = get_controlled_session(session_id)
+    try:
+        service.delete_action_point(session, point_id)
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "actions")
+
+
+@bp.route(
+    "/sessions/<int:session_id>/polls/<poll_id>/<any(open, close, reveal, hide):action>", methods=["POST"]
+)
+@login_required
+def poll_action(session_id: int, poll_id: str, action: str):
+    session = get_controlled_session(session_id)
+    poll = service.get_poll(session, poll_id) or abort(404)
+    try:
+        if action == "open":
+            service.open_poll(session, poll)
+        elif action == "close":
+            service.close_poll(session, poll)
+        else:
+            service.set_revealed(session, poll, action == "reveal")
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "poll")
+
+
+@bp.route("/sessions/<int:session_id>/alternatives", methods=["POST"])
+@login_required
+def add_alternative(session_id: int):
+    session = get_controlled_session(session_id)
+    form = AlternativeForm()
+    if not form.validate():
+        flash(_("Describe the new option in at most 300 characters."), "error")
+        return redirect(url_for("sessions.run", session_id=session.id) + "#poll")
+    try:
+        key = service.add_alternative(session, service.current_step(session).dilemma_index, form.text.data)
+    except service.SessionError as error:
+        return _failed(session, error)
+    flash(_("Option %(key)s added.", key=key), "success")
+    return _done(session, "poll")
+
+
+@bp.route("/sessions/<int:session_id>/state")
+@login_required
+def facilitator_state(session_id: int):
+    session = get_controlled_session(session_id)
+    return jsonify(projector_state(session))
+
+
+# --- projector: unguessable URL, read-only, no sign-in --------------------------------------------
+
+
+def get_projected_session_or_404(token: str) -> DeliberationSession:
+    return service.get_by_projector_token(token) or abort(404)
+
+
+@bp.route("/p/<token>")
+def projector(token: str):
+    session = get_projected_session_or_404(token)
+    url = join_url(session)
+    # The projector speaks the session's language, whatever the browser it runs in.
+    with force_locale(session.language):
+        return render_template(
+            "sessions/projector.html",
+            session=session,
+            stage=stage_context(session),
+            join_url=url,
+            qr=qr_svg(url, title=_("QR code to join the session")),
+        )
+
+
+@bp.route("/p/<token>/stage")
+def projector_stage(token: str):
+    session = get_projected_session_or_404(token)
+    with force_locale(session.language):
+        return render_template("sessions/_stage.html", session=session, stage=stage_context(session))
+
+
+@bp.route("/p/<token>/state")
+def projector_state_json(token: str):
+    version = service.version_by_projector_token(token)
+    if version is None:
+        abort(404)
+    etag = f'"v{version}"'
+    if etag in request.if_none_match:
+        return "", 304, {"ETag": etag, "Cache-Control": "no-cache"}
+    session = get_projected_session_or_404(token)
+    response = jsonify(projector_state(session))
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,227 @@
+"""Anonymous participation: joining, answering polls, counting results.
+
+The anonymity model (DESIGN §4): a participant is a random token in a cookie. The database
+only ever sees keyed hashes of it: one per session (to count who joined) and one per poll
+(to keep one answer per person while the poll is open). Answers have random ids and no time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..models import Answer, DeliberationSession, Participant, Poll, PollStatus, SessionStatus
+
+TOKEN_BYTES = 32
+MAX_TEXT_ANSWER = 1000
+
+
+class VoteError(ValueError):
+    """An answer that cannot be accepted; code is an HTTP status, message is for the phone."""
+
+    def __init__(self, code: int, message: str):
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+def new_token() -> str:
+    """A participant's random token (256 bits), kept only in their cookie."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def is_valid_token(token: str | None) -> bool:
+    return bool(token) and 40 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
+
+
+def _keyed(secret: str, message: str) -> str:
+    return hmac.new(bytes.fromhex(secret), message.encode(), hashlib.sha256).hexdigest()
+
+
+def participant_key(session: DeliberationSession, token: str) -> str:
+    return _keyed(session.secret, f"participant:{token}")
+
+
+def voter_key(session: DeliberationSession, token: str, poll_id: str) -> str:
+    """Per poll, so one person's answers to different polls cannot be joined."""
+    return _keyed(session.secret, f"poll:{poll_id}:{token}")
+
+
+def _insert(model):
+    return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(model)
+
+
+def begin_write() -> None:
+    """Start the write transaction now (SQLite: BEGIN IMMEDIATE takes the write lock up front,
+    so concurrent writers wait their turn instead of failing with 'database is locked')."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("BEGIN IMMEDIATE"))
+
+
+def join(session: DeliberationSession, token: str) -> None:
+    """Register a participant (idempotent: a returning phone keeps its place)."""
+    if session.status == SessionStatus.CLOSED or session.secret is None:
+        raise VoteError(410, "closed")
+    statement = _insert(Participant).values(
+        session_id=session.id, participant_key=participant_key(session, token)
+    )
+    db.session.execute(statement.on_conflict_do_nothing())
+
+
+def has_joined(session: DeliberationSession, token: str) -> bool:
+    if session.secret is None:
+        return False
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(
+                Participant.session_id == session.id,
+                Participant.participant_key == participant_key(session, token),
+            )
+        )
+        > 0
+    )
+
+
+def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
+    """Check an answer body against the poll; return the value to store. Raises VoteError(422)."""
+    keys = [o["key"] for o in options]
+    if poll.type == "choice":
+        choice = raw.get("choice")
+        if not isinstance(choice, str) or choice not in keys:
+            raise VoteError(422, "unknown_option")
+        return {"choice": choice}
+    if poll.type == "scale":
+        scale = poll.spec.get("scale") or {}
+        value = raw.get("value")
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise VoteError(422, "not_a_number") from None
+        if not scale.get("min", 0) <= number <= scale.get("max", 10):
+            raise VoteError(422, "out_of_range")
+        return {"value": number}
+    if poll.type == "ranking":
+        order = raw.get("ranking")
+        if isinstance(order, str):
+            order = [part for part in order.split(",") if part]
+        if not isinstance(order, list) or sorted(order) != sorted(keys) or len(set(order)) != len(keys):
+            raise VoteError(422, "bad_ranking")
+        return {"ranking": order}
+    if poll.type == "text":
+        answer = raw.get("text")
+        limit = min(int(poll.spec.get("max_length") or 280), MAX_TEXT_ANSWER)
+        if not isinstance(answer, str) or not answer.strip():
+            raise VoteError(422, "empty")
+        if len(answer) > limit:
+            raise VoteError(422, "too_long")
+        return {"text": answer.strip()}
+    raise VoteError(422, "unknown_poll_type")
+
+
+def submit_answer(session: DeliberationSession, poll_id: str, token: str, raw: dict) -> str:
+    """Store or change this participant's answer; return 'created' or 'changed'.
+
+    Call inside a fresh transaction (begin_write first); the caller commits. A poll that
+    closed meanwhile is refused with 409 — an answer is either counted or refused, never lost.
+    """
+    if session.status == SessionStatus.CLOSED or session.secret is None:
+        raise VoteError(410, "closed")
+    statement = select(Poll).where(Poll.id == poll_id, Poll.session_id == session.id)
+    if db.engine.dialect.name == "postgresql":
+        statement = statement.with_for_update(read=True)  # close_poll waits for us, or we see it closed
+    poll = db.session.scalar(statement)
+    if poll is None:
+        raise VoteError(404, "unknown_poll")
+    if poll.status != PollStatus.OPEN:
+        raise VoteError(409, "poll_not_open")
+    if not has_joined(session, token):
+        raise VoteError(403, "not_joined")
+    value = validate_answer(poll, list(poll.options), raw)
+    key = voter_key(session, token, poll.id)
+    existed = db.session.scalar(
+        select(func.count()).select_from(Answer).where(Answer.poll_id == poll.id, Answer.voter_key == key)
+    )
+    statement = _insert(Answer).values(id=secrets.token_hex(16), poll_id=poll.id, value=value, voter_key=key)
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=["poll_id", "voter_key"], set_={"value": value})
+    )
+    return "changed" if existed else "created"
+
+
+def my_answer(session: DeliberationSession, poll: Poll, token: str) -> dict | None:
+    """The participant's own current answer (only while the poll is open)."""
+    if session.secret is None or poll.status != PollStatus.OPEN:
+        return None
+    return db.session.scalar(
+        select(Answer.value).where(
+            Answer.poll_id == poll.id, Answer.voter_key == voter_key(session, token, poll.id)
+        )
+    )
+
+
+def answer_count(poll_id: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(Answer).where(Answer.poll_id == poll_id))
+
+
+@dataclass(frozen=True)
+class Results:
+    """A poll's results, or only its count when fewer than k answered."""
+
+    count: int
+    k: int
+    shown: bool
+    rows: tuple = ()  # choice/scale: (key, label, count, percent); ranking: (key, label, score)
+    texts: tuple = ()  # text answers, sorted alphabetically (never in stored order)
+    mean: float | None = None
+
+
+def results(poll: Poll, k: int, language: str) -> Results:
+    """Aggregate a poll's answers, grouped by value; below k only the count is given."""
+    values = list(db.session.scalars(select(Answer.value).where(Answer.poll_id == poll.id)))
+    count = len(values)
+    if count < k:
+        return Results(count=count, k=k, shown=False)
+    labels = {o["key"]: o["text"][language] for o in poll.options}
+    if poll.type == "choice":
+        tally = Counter(v.get("choice") for v in values)
+        rows = tuple(
+            (key, labels[key], tally.get(key, 0), round(100 * tally.get(key, 0) / count)) for key in labels
+        )
+        return Results(count, k, True, rows)
+    if poll.type == "scale":
+        scale = poll.spec.get("scale") or {"min": 1, "max": 5}
+        tally = Counter(v.get("value") for v in values)
+        rows = tuple(
+            (str(n), str(n), tally.get(n, 0), round(100 * tally.get(n, 0) / count))
+            for n in range(scale["min"], scale["max"] + 1)
+        )
+        mean = sum(v.get("value", 0) for v in values) / count
+        return Results(count, k, True, rows, mean=round(mean, 1))
+    if poll.type == "ranking":
+        # Borda count: first place gets n-1 points, last gets 0; higher total ranks higher.
+        size = len(labels)
+        scores = Counter()
+        for value in values:
+            for place, key in enumerate(value.get("ranking", [])):
+                scores[key] += size - 1 - place
+        rows = tuple(
+            (
+                key,
+                labels[key],
+                scores.get(key, 0),
+                round(100 * scores.get(key, 0) / (count * max(size - 1, 1))),
+            )
+            for key in sorted(labels, key=lambda key: (-scores.get(key, 0), key))
+        )
+        return Results(count, k, True, rows)
+    texts = tuple(sorted((v.get("text", "") for v in values), key=str.casefold))
+    return Results(count, k, True, texts=texts)

@@ -1,0 +1,212 @@
+"""The participant's phone: join with a code, follow the session, answer, contribute.
+
+No account, no name. Only the random token in a cookie identifies a phone, and the
+database sees only keyed hashes of it (see service.py).
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from ..extensions import db, limiter
+from ..i18n import LANGUAGE_COOKIE
+from ..models import DeliberationSession, PollStatus
+from ..sessions import service as sessions
+from ..sessions.state import stage_context
+from . import service
+from .messages import vote_error_message
+
+bp = Blueprint("vote", __name__)
+
+
+def cookie_name(session: DeliberationSession) -> str:
+    # Over HTTPS the __Host- prefix pins the cookie to this host, Secure, Path=/.
+    return f"__Host-bp-{session.join_code}" if request.is_secure else f"bp-{session.join_code}"
+
+
+def participant_token(session: DeliberationSession) -> str | None:
+    token = request.cookies.get(cookie_name(session))
+    return token if service.is_valid_token(token) else None
+
+
+def _token_rate_key() -> str:
+    """Rate limits on answers count per participant token, never per address (NAT)."""
+    code = sessions.normalise_join_code(request.view_args.get("join_code", ""))
+    name = f"__Host-bp-{code}" if request.is_secure else f"bp-{code}"
+    return "token:" + (request.cookies.get(name) or "none")
+
+
+def _phone_language(session: DeliberationSession) -> str:
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in current_app.config["LANGUAGES"] else session.language
+
+
+def _only_failed_lookups(response) -> bool:
+    return response.status_code == 404
+
+
+def get_session_or_404(join_code: str) -> DeliberationSession:
+    session = sessions.get_by_join_code(join_code)
+    if session is None:
+        abort(404)
+    return session
+
+
+def _render(session: DeliberationSession, template: str, status: int = 200, **context):
+    with force_locale(_phone_language(session)):
+        body = render_template(template, session=session, **context)
+    return make_response(body, status)
+
+
+def _set_token_cookie(response, session: DeliberationSession, token: str) -> None:
+    response.set_cookie(
+        cookie_name(session),
+        token,
+        max_age=24 * 3600,
+        path="/" if request.is_secure else f"/j/{session.join_code}",
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@bp.route("/join")
+def find():
+    """The code box on the start page (GET, so it works without JavaScript)."""
+    code = sessions.normalise_join_code(request.args.get("code", ""))
+    if not code:
+        return redirect(url_for("main.index"))
+    return redirect(url_for("vote.join", join_code=code))
+
+
+@bp.route("/j/<join_code>")
+@limiter.limit("30 per minute", deduct_when=_only_failed_lookups)
+def join(join_code: str):
+    session = sessions.get_by_join_code(join_code)
+    if session is None:
+        return render_template("vote/unknown.html", code=join_code[:16]), 404
+    if session.join_code != join_code:
+        return redirect(url_for("vote.join", join_code=session.join_code))
+    token = participant_token(session)
+    if session.is_closed:
+        return _render(session, "vote/closed.html", 410)
+    fresh = token is None
+    token = token or service.new_token()
+    joined = not fresh and service.has_joined(session, token)
+    context = stage_context(session)
+    poll = context["poll"]
+    answer = service.my_answer(session, poll, token) if (joined and poll is not None) else None
+    response = _render(
+        session,
+        "vote/phone.html",
+        stage=context,
+        joined=joined,
+        answer=answer,
+        poll_is_open=poll is not None and poll.status == PollStatus.OPEN,
+    )
+    if fresh:
+        _set_token_cookie(response, session, token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/j/<join_code>/join", methods=["POST"])
+def register(join_code: str):
+    session = get_session_or_404(join_code)
+    token = participant_token(session) or service.new_token()
+    try:
+        service.begin_write()
+        service.join(session, token)
+        db.session.commit()
+    except service.VoteError:
+        db.session.rollback()
+        return _render(session, "vote/closed.html", 410)
+    if request.is_json:
+        response = jsonify(joined=True)
+    else:
+        response = redirect(url_for("vote.join", join_code=session.join_code))
+    _set_token_cookie(response, session, token)
+    return response
+
+
+@bp.route("/j/<join_code>/state")
+def state(join_code: str):
+    """Cheap polling: one indexed read of the version; 304 when nothing changed."""
+    version = sessions.version_by_join_code(join_code)
+    if version is None:
+        return jsonify(error={"code": "not_found", "message": "unknown code"}), 404
+    etag = f'"v{version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in request.if_none_match:
+        return "", 304, headers
+    session = get_session_or_404(join_code)
+    context = stage_context(session)
+    with force_locale(_phone_language(session)):
+        payload = {
+            "version": session.version,
+            "status": session.status,
+            "step": {"position": context["position"], "count": context["count"], "title": context["title"]},
+            "poll": _public_poll(context["poll_view"]),
+        }
+    return jsonify(payload), 200, headers
+
+
+def _public_poll(view: dict | None) -> dict | None:
+    if view is None:
+        return None
+    return {key: view[key] for key in ("id", "type", "status", "question", "options", "scale", "max_length")}
+
+
+def _answer_body() -> dict:
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise service.VoteError(400, "malformed")
+        return body
+    form = request.form
+    ranking = form.getlist("ranking")
+    return {
+        "choice": form.get("choice"),
+        "value": form.get("value"),
+        "ranking": ranking if len(ranking) > 1 else (ranking[0] if ranking else None),
+        "text": form.get("text"),
+    }
+
+
+@bp.route("/j/<join_code>/polls/<poll_id>", methods=["POST"])
+@limiter.limit("20 per minute", key_func=_token_rate_key)
+def answer(join_code: str, poll_id: str):
+    session = get_session_or_404(join_code)
+    token = participant_token(session)
+    try:
+        if token is None:
+            raise service.VoteError(403, "not_joined")
+        body = _answer_body()
+        service.begin_write()
+        outcome = service.submit_answer(session, poll_id, token, body)
+        db.session.commit()
+    except service.VoteError as error:
+        db.session.rollback()
+        with force_locale(_phone_language(session)):
+            message = vote_error_message(error.message)
+        if request.is_json:
+            return jsonify(error={"code": error.message, "message": message}), error.code
+        return _render(session, "vote/problem.html", error.code, message=message)
+    if request.is_json:
+        return jsonify(status=outcome), 201 if outcome == "created" else 200
+    with force_locale(_phone_language(session)):
+        flash(_("Your answer is saved. You can change it until the vote closes."), "success")
+    return redirect(url_for("vote.join", join_code=session.join_code) + "#poll")
