@@ -457,3 +457,31 @@ def version_by_join_code(code: str) -> int | None:
     if len(code) < 6:
         return None
     return db.session.scalar(select(DeliberationSession.version).where(DeliberationSession.join_code == code))
+
+
+def live_signature(token: str) -> str | None:
+    """One read for the projector's ETag: version, participants and answers to the open poll."""
+    from sqlalchemy import func
+
+    from ..models import Answer, Participant
+
+    if not token or len(token) > 64:
+        return None
+    session = DeliberationSession.__table__
+    participants = (
+        select(func.count())
+        .select_from(Participant)
+        .where(Participant.session_id == session.c.id)
+        .scalar_subquery()
+    )
+    answers = (
+        select(func.count())
+        .select_from(Answer)
+        .join(Poll, Poll.id == Answer.poll_id)
+        .where(Poll.session_id == session.c.id, Poll.status == PollStatus.OPEN.value)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(session.c.version, participants, answers).where(session.c.projector_token == token)
+    ).first()
+    return None if row is None else f"v{row[0]}-{row[1]}-{row[2]}"

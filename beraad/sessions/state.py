@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..methods.loader import Method, Step
 from ..models import DeliberationSession, Poll
 from ..render import render_markdown
-from ..vote.service import answer_count
+from ..models import PollStatus
+from ..vote.service import answer_count, results
 from . import service
 
 
@@ -41,6 +42,7 @@ def stage_context(session: DeliberationSession) -> dict:
     dilemma = session.dilemmas_snapshot[current.dilemma_index] if current.dilemma_index is not None else None
     poll = next((p for p in session.polls if p.position == current.position), None)
     return {
+        **poll_results(session, poll),
         "method": method,
         "step": step,
         "session_step": current,
@@ -56,6 +58,21 @@ def stage_context(session: DeliberationSession) -> dict:
         "answer_count": answer_count(poll.id) if poll is not None else 0,
         "timer": service.timer_state(current),
     }
+
+
+def poll_results(session: DeliberationSession, poll: Poll | None) -> dict:
+    """Results of a closed poll (and of the poll it is compared with), following the k rule.
+
+    While a poll is open nobody sees the distribution, only the number of answers: a bar
+    that moves as someone taps their phone would tell the room how that person voted.
+    """
+    if poll is None or poll.status != PollStatus.CLOSED:
+        return {"results": None, "before": None}
+    before_poll = next((p for p in session.polls if p.id == poll.compare_with_id), None)
+    before = None
+    if before_poll is not None and before_poll.status == PollStatus.CLOSED:
+        before = results(before_poll, session.k, session.language)
+    return {"results": results(poll, session.k, session.language), "before": before}
 
 
 def projector_state(session: DeliberationSession) -> dict:

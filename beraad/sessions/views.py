@@ -323,10 +323,10 @@ def projector_stage(token: str):
 
 @bp.route("/p/<token>/state")
 def projector_state_json(token: str):
-    version = service.version_by_projector_token(token)
-    if version is None:
+    signature = service.live_signature(token)
+    if signature is None:
         abort(404)
-    etag = f'"v{version}"'
+    etag = f'"{signature}"'
     if etag in request.if_none_match:
         return "", 304, {"ETag": etag, "Cache-Control": "no-cache"}
     session = get_projected_session_or_404(token)

@@ -27,7 +27,9 @@
       })
       .then(function (state) {
         if (!state) return;
+        root.className = "projector-layout status-" + state.status;
         document.querySelectorAll("[data-live=participants]").forEach(function (el) { el.textContent = state.participants; });
+        document.querySelectorAll("[data-live=answers]").forEach(function (el) { if (state.poll) el.textContent = state.poll.answers; });
         if (String(state.version) !== String(version)) {
           version = state.version;
           return refreshStage();

@@ -1,0 +1,5 @@
+"""Allow `python -m beraad …` as well as the `beraad` console script."""
+
+from .cli import main
+
+main()
