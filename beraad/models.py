@@ -166,6 +166,7 @@ class DeliberationSession(db.Model):
     method_snapshot: Mapped[dict] = mapped_column(JSON)
     dilemmas_snapshot: Mapped[list] = mapped_column(JSON)
     current_position: Mapped[int] = mapped_column(default=0)
+    show_contributions: Mapped[bool] = mapped_column(default=False)
     # Bumped on every change; phones and the projector poll it (ETag) to learn of changes.
     version: Mapped[int] = mapped_column(default=1)
     facilitator_name: Mapped[str] = mapped_column(String(120), default="")
@@ -283,3 +284,32 @@ class Answer(db.Model):
     voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (UniqueConstraint("poll_id", "voter_key"),)
+
+
+class ContributionStatus(enum.StrEnum):
+    PENDING = "pending"
+    RELEASED = "released"
+    REJECTED = "rejected"
+
+
+class Contribution(db.Model):
+    """An anonymous text a participant sends in: a value, an argument, a question.
+
+    Identical texts are counted in one row (an atomic upsert), not stored twice. The facilitator
+    releases them to the projector, which shows them by a random sort key, never by arrival.
+    """
+
+    __tablename__ = "contribution"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("deliberation_session.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(10), default=ContributionStatus.PENDING.value)
+    flagged: Mapped[bool] = mapped_column(default=False)  # may contain personal data
+    sort_key: Mapped[int]
+
+    __table_args__ = (UniqueConstraint("session_id", "text_hash"),)

@@ -1,5 +1,6 @@
 """HTTP security headers and the session cookie policy, set in one place."""
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request, url_for
@@ -42,6 +43,21 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+class ParticipantRequestFilter(logging.Filter):
+    """Drop access-log lines of participant routes: they would hold an address and a time."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return " /j/" not in message and '"GET /join' not in message
+
+
+def quiet_participant_access_logs() -> None:
+    """Keep the development server's request log free of participants (gunicorn logs none)."""
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, ParticipantRequestFilter) for f in logger.filters):
+        logger.addFilter(ParticipantRequestFilter())
+
+
 def init_app(app: Flask) -> None:
     """Install the cookie policy and the header hook on app."""
     proxies = app.config["TRUSTED_PROXIES"]
@@ -49,6 +65,7 @@ def init_app(app: Flask) -> None:
         # Behind a reverse proxy: take the client address and scheme from its headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.session_interface = SessionInterface()
+    quiet_participant_access_logs()
     app.after_request(set_security_headers)
 
 

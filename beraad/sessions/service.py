@@ -485,3 +485,11 @@ def live_signature(token: str) -> str | None:
         select(session.c.version, participants, answers).where(session.c.projector_token == token)
     ).first()
     return None if row is None else f"v{row[0]}-{row[1]}-{row[2]}"
+
+
+def set_show_contributions(session: DeliberationSession, show: bool) -> None:
+    """Show or hide the released contributions on the projector."""
+    _require_open(session)
+    session.show_contributions = show
+    bump_version(session)
+    db.session.flush()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..methods.loader import Method, Step
-from ..models import DeliberationSession, Poll
+from ..models import DeliberationSession, Poll, PollStatus
 from ..render import render_markdown
-from ..models import PollStatus
+from ..vote import contributions
 from ..vote.service import answer_count, results
 from . import service
 
@@ -56,6 +56,7 @@ def stage_context(session: DeliberationSession) -> dict:
         "poll_view": poll_view(session, poll),
         "participants": service.participant_count(session),
         "answer_count": answer_count(poll.id) if poll is not None else 0,
+        "contributions": contributions.released(session) if session.show_contributions else [],
         "timer": service.timer_state(current),
     }
 

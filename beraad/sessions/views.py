@@ -24,6 +24,7 @@ from ..methods import service as methods
 from ..models import DeliberationSession, Dilemma, DilemmaStatus
 from ..qr import qr_svg
 from ..render import render_markdown
+from ..vote import contributions
 from . import service
 from .forms import ActionPointForm, AlternativeForm, NewSessionForm, NotesForm
 from .plan import planned_minutes
@@ -149,6 +150,7 @@ def run(session_id: int):
         totals=service.totals(session),
         facilitator_html=render_markdown(context["step"].facilitator.get(session.language)),
         dilemma_html=[render_markdown(d["body"]) for d in session.dilemmas_snapshot],
+        contributions=contributions.for_moderation(session),
     )
 
 
@@ -283,6 +285,31 @@ def add_alternative(session_id: int):
         return _failed(session, error)
     flash(_("Option %(key)s added.", key=key), "success")
     return _done(session, "poll")
+
+
+@bp.route(
+    "/sessions/<int:session_id>/contributions/<contribution_id>/<any(released, rejected, pending):status>",
+    methods=["POST"],
+)
+@login_required
+def moderate(session_id: int, contribution_id: str, status: str):
+    session = get_controlled_session(session_id)
+    try:
+        contributions.moderate(session, contribution_id, status)
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "contributions")
+
+
+@bp.route("/sessions/<int:session_id>/contributions/<any(show, hide):action>", methods=["POST"])
+@login_required
+def show_contributions(session_id: int, action: str):
+    session = get_controlled_session(session_id)
+    try:
+        service.set_show_contributions(session, action == "show")
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "contributions")
 
 
 @bp.route("/sessions/<int:session_id>/state")

@@ -26,7 +26,7 @@ from ..i18n import LANGUAGE_COOKIE
 from ..models import DeliberationSession, PollStatus
 from ..sessions import service as sessions
 from ..sessions.state import stage_context
-from . import service
+from . import contributions, service
 from .messages import vote_error_message
 
 bp = Blueprint("vote", __name__)
@@ -210,3 +210,47 @@ def answer(join_code: str, poll_id: str):
     with force_locale(_phone_language(session)):
         flash(_("Your answer is saved. You can change it until the vote closes."), "success")
     return redirect(url_for("vote.join", join_code=session.join_code) + "#poll")
+
+
+@bp.route("/j/<join_code>/contributions", methods=["POST"])
+@limiter.limit("10 per minute", key_func=_token_rate_key)
+def contribute(join_code: str):
+    """An anonymous contribution; a text that seems to name someone asks for a second look."""
+    session = get_session_or_404(join_code)
+    token = participant_token(session)
+    payload = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(payload, dict) and not hasattr(payload, "get"):
+        payload = {}
+    text = payload.get("text") or ""
+    confirmed = str(payload.get("confirm", "")).lower() in ("1", "true", "yes")
+    try:
+        if token is None or not service.has_joined(session, token):
+            raise service.VoteError(403, "not_joined")
+        reasons = contributions.personal_data_reasons(contributions.normalise(text))
+        if reasons and not confirmed:
+            raise service.VoteError(422, "personal_data")
+        service.begin_write()
+        contributions.submit(session, text)
+        db.session.commit()
+    except service.VoteError as error:
+        db.session.rollback()
+        with force_locale(_phone_language(session)):
+            message = vote_error_message(error.message)
+        if request.is_json:
+            return jsonify(error={"code": error.message, "message": message}), error.code
+        if error.message in ("personal_data", "too_long", "empty"):
+            context = stage_context(session)
+            poll = context["poll"]
+            return _render(
+                session, "vote/phone.html", 422, stage=context, joined=True,
+                answer=service.my_answer(session, poll, token) if poll is not None else None,
+                poll_is_open=poll is not None and poll.status == PollStatus.OPEN,
+                contribution_text=text[:2000], contribution_warning=message,
+                needs_confirm=error.message == "personal_data",
+            )  # fmt: skip
+        return _render(session, "vote/problem.html", error.code, message=message)
+    if request.is_json:
+        return jsonify(status="received"), 201
+    with force_locale(_phone_language(session)):
+        flash(_("Thank you. The facilitator decides when contributions appear on the screen."), "success")
+    return redirect(url_for("vote.join", join_code=session.join_code) + "#contribute")

@@ -39,6 +39,7 @@ def upgrade():
     sa.Column('method_snapshot', sa.JSON(), nullable=False),
     sa.Column('dilemmas_snapshot', sa.JSON(), nullable=False),
     sa.Column('current_position', sa.Integer(), nullable=False),
+    sa.Column('show_contributions', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('facilitator_name', sa.String(length=120), nullable=False),
     sa.Column('secret', sa.String(length=64), nullable=True),
@@ -107,6 +108,22 @@ def upgrade():
     with op.batch_alter_table('session_step', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_session_step_session_id'), ['session_id'], unique=False)
 
+    op.create_table('contribution',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('text_hash', sa.String(length=64), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('flagged', sa.Boolean(), nullable=False),
+    sa.Column('sort_key', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['deliberation_session.id'], name=op.f('fk_contribution_session_id_deliberation_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contribution')),
+    sa.UniqueConstraint('session_id', 'text_hash', name=op.f('uq_contribution_session_id'))
+    )
+    with op.batch_alter_table('contribution', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contribution_session_id'), ['session_id'], unique=False)
+
     op.create_table('answer',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('poll_id', sa.String(length=32), nullable=False),
@@ -128,6 +145,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_answer_poll_id'))
 
     op.drop_table('answer')
+    with op.batch_alter_table('contribution', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contribution_session_id'))
+
+    op.drop_table('contribution')
     with op.batch_alter_table('session_step', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_session_step_session_id'))
 
