@@ -1,0 +1,101 @@
+"""The yardstick for bench/votes.py: a bare Flask endpoint that does one SQLite upsert.
+
+POST /polls/<poll_id>/<voter> with JSON {"choice": "A"} validates the choice and runs one
+INSERT … ON CONFLICT DO UPDATE (autocommit) on a SQLite file in WAL mode with busy_timeout,
+the same pragmas beraad uses. It is served by beraad's own gunicorn runner (beraad/server.py),
+so bind, worker count, worker class and timeouts are the same as `beraad serve`.
+
+Run: python bench/baseline_app.py --db PATH [--host 127.0.0.1] [--port 5001] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+
+from flask import Flask, jsonify, request
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from beraad import server  # noqa: E402
+
+CHOICES = ("A", "B", "C", "D")
+SCHEMA = """CREATE TABLE IF NOT EXISTS vote (
+    poll_id TEXT NOT NULL,
+    voter TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (poll_id, voter)
+)"""
+UPSERT = (
+    "INSERT INTO vote (poll_id, voter, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (poll_id, voter) DO UPDATE SET value = excluded.value"
+)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA busy_timeout=10000")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
+
+
+def create_schema(path: str) -> None:
+    connection = connect(path)
+    connection.execute(SCHEMA)
+    connection.close()
+
+
+def create_app(path: str) -> Flask:
+    app = Flask(__name__)
+    local = threading.local()  # one connection per worker (and per thread, if threaded)
+
+    def connection() -> sqlite3.Connection:
+        if getattr(local, "connection", None) is None:
+            local.connection = connect(path)
+        return local.connection
+
+    @app.post("/polls/<poll_id>/<voter>")
+    def vote(poll_id: str, voter: str):
+        body = request.get_json(silent=True)
+        choice = body.get("choice") if isinstance(body, dict) else None
+        if choice not in CHOICES:
+            return jsonify(error="unknown_option"), 422
+        connection().execute(UPSERT, (poll_id, voter, json.dumps({"choice": choice})))
+        return jsonify(status="stored"), 201
+
+    @app.get("/health")
+    def health():
+        return jsonify(ok=True)
+
+    return app
+
+
+def serve(path: str, host: str, port: int, workers: int) -> None:
+    """Serve with beraad's runner, swapping only the app it loads."""
+
+    class Baseline(server._Gunicorn):
+        def load(self):
+            return create_app(path)
+
+    server._Gunicorn = Baseline  # run_gunicorn looks the class up when called
+    server.run_gunicorn(host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="SQLite file (created if missing)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5001)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    create_schema(args.db)
+    serve(args.db, args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":
+    main()
