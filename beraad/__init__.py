@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from .main.views import bp as main_bp
     from .methods.views import bp as methods_bp
     from .sessions.views import bp as sessions_bp
+    from .summary.views import bp as summary_bp
     from .vote.views import bp as vote_bp
 
     app.register_blueprint(main_bp)
@@ -68,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(methods_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(vote_bp)
+    app.register_blueprint(summary_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -226,6 +226,25 @@ def demo_command(base_url: str) -> None:
     click.echo(f"Join:        {base}/j/{session.join_code}")
 
 
+@click.command("purge")
+@click.option("--days", type=int, default=None, help="Override BERAAD_RETENTION_DAYS.")
+@with_appcontext
+def purge_command(days: int | None) -> None:
+    """Delete raw answers of sessions closed longer than the retention period; keep summaries."""
+    from .models import utcnow
+    from .summary import retention
+
+    days = current_app.config["BERAAD_RETENTION_DAYS"] if days is None else days
+    try:
+        purged = retention.purge(utcnow(), days)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    retention.reclaim_space()
+    click.echo(f"Purged raw answers of {len(purged)} session(s) closed more than {days} days ago.")
+
+
 COMMANDS = [
     init_command,
     import_command,
@@ -234,6 +253,7 @@ COMMANDS = [
     serve_command,
     methods_group,
     demo_command,
+    purge_command,
 ]
 
 

@@ -167,6 +167,13 @@ class DeliberationSession(db.Model):
     dilemmas_snapshot: Mapped[list] = mapped_column(JSON)
     current_position: Mapped[int] = mapped_column(default=0)
     show_contributions: Mapped[bool] = mapped_column(default=False)
+    evaluation_open: Mapped[bool] = mapped_column(default=False)
+    # What the case presenter agreed may go on paper: full | redacted | question.
+    case_consent: Mapped[str] = mapped_column(String(10), default="full")
+    case_redacted: Mapped[str] = mapped_column(Text, default="")
+    # After the retention period: the aggregates the summary needs; raw answers are gone.
+    archived_summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    purged_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Bumped on every change; phones and the projector poll it (ETag) to learn of changes.
     version: Mapped[int] = mapped_column(default=1)
     facilitator_name: Mapped[str] = mapped_column(String(120), default="")
@@ -313,3 +320,23 @@ class Contribution(db.Model):
     sort_key: Mapped[int]
 
     __table_args__ = (UniqueConstraint("session_id", "text_hash"),)
+
+
+class EvaluationAnswer(db.Model):
+    """One participant's answer to one evaluation item: random id, no time, no participant.
+
+    voter_key = HMAC(session secret, token + item) allows changing it until the session closes,
+    when it is wiped with the secret.
+    """
+
+    __tablename__ = "evaluation_answer"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("deliberation_session.id", ondelete="CASCADE"), index=True
+    )
+    item_key: Mapped[str] = mapped_column(String(60))
+    value: Mapped[dict] = mapped_column(JSON)
+    voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (UniqueConstraint("session_id", "item_key", "voter_key"),)

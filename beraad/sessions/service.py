@@ -1,7 +1,8 @@
 """Running a session: create, start, move through steps, time, notes, polls, close.
 
-Plain functions on explicit arguments; they flush, never commit. Every change bumps the
-session's version so phones and the projector notice it.
+Plain functions on explicit arguments; they flush, never commit. Every change that phones or
+the projector show bumps the session's version so they notice it. Notes are the exception:
+only the facilitator sees them, and bumping on every autosave would make every phone refetch.
 """
 
 from __future__ import annotations
@@ -227,6 +228,10 @@ def close_session(session: DeliberationSession, now: datetime | None = None) -> 
     session.status = SessionStatus.CLOSED.value
     session.closed_at = now
     session.secret = None  # nobody's token can be linked to anything from now on
+    session.evaluation_open = False
+    from ..vote.evaluation import wipe_voter_keys
+
+    wipe_voter_keys(session)
     bump_version(session)
     db.session.flush()
 
@@ -373,6 +378,7 @@ def close_poll(session: DeliberationSession, poll: Poll) -> None:
     """Close a poll and wipe its voter keys: the answers stay, unlinkable to anyone."""
     from ..models import Answer
 
+    _require_open(session)
     if poll.status != PollStatus.OPEN:
         raise SessionError("this poll is not open")
     poll.status = PollStatus.CLOSED.value
@@ -492,4 +498,23 @@ def set_show_contributions(session: DeliberationSession, show: bool) -> None:
     _require_open(session)
     session.show_contributions = show
     bump_version(session)
+    db.session.flush()
+
+
+CASE_CONSENT_CHOICES = ("full", "redacted", "question")
+MAX_REDACTED_CHARS = 20_000
+
+
+def set_case_consent(session: DeliberationSession, consent: str, redacted: str = "") -> None:
+    """Record what the case presenter allows on paper; every summary and export follows it."""
+    _require_open(session)
+    if consent not in CASE_CONSENT_CHOICES:
+        raise SessionError("unknown choice")
+    redacted = (redacted or "").strip()
+    if consent == "redacted" and not redacted:
+        raise SessionError("write the redacted text of the case")
+    if len(redacted) > MAX_REDACTED_CHARS:
+        raise SessionError(f"the redacted text is limited to {MAX_REDACTED_CHARS} characters")
+    session.case_consent = consent
+    session.case_redacted = redacted if consent == "redacted" else session.case_redacted
     db.session.flush()

@@ -24,7 +24,7 @@ from ..methods import service as methods
 from ..models import DeliberationSession, Dilemma, DilemmaStatus
 from ..qr import qr_svg
 from ..render import render_markdown
-from ..vote import contributions
+from ..vote import contributions, evaluation
 from . import service
 from .forms import ActionPointForm, AlternativeForm, NewSessionForm, NotesForm
 from .plan import planned_minutes
@@ -312,6 +312,29 @@ def show_contributions(session_id: int, action: str):
     return _done(session, "contributions")
 
 
+@bp.route("/sessions/<int:session_id>/consent", methods=["POST"])
+@login_required
+def consent(session_id: int):
+    session = get_controlled_session(session_id)
+    try:
+        service.set_case_consent(session, request.form.get("consent", ""), request.form.get("redacted", ""))
+    except service.SessionError as error:
+        return _failed(session, error)
+    flash(_("The case presenter's choice is recorded."), "success")
+    return _done(session, "consent")
+
+
+@bp.route("/sessions/<int:session_id>/evaluation/<any(open, close):action>", methods=["POST"])
+@login_required
+def evaluation_toggle(session_id: int, action: str):
+    session = get_controlled_session(session_id)
+    try:
+        evaluation.set_open(session, action == "open")
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "evaluation")
+
+
 @bp.route("/sessions/<int:session_id>/state")
 @login_required
 def facilitator_state(session_id: int):
@@ -354,7 +377,7 @@ def projector_state_json(token: str):
     if signature is None:
         abort(404)
     etag = f'"{signature}"'
-    if etag in request.if_none_match:
+    if request.if_none_match.contains(signature):
         return "", 304, {"ETag": etag, "Cache-Control": "no-cache"}
     session = get_projected_session_or_404(token)
     response = jsonify(projector_state(session))

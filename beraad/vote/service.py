@@ -187,18 +187,23 @@ class Results:
 def results(poll: Poll, k: int, language: str) -> Results:
     """Aggregate a poll's answers, grouped by value; below k only the count is given."""
     values = list(db.session.scalars(select(Answer.value).where(Answer.poll_id == poll.id)))
+    labels = {o["key"]: o["text"][language] for o in poll.options}
+    return aggregate(poll.type, values, labels, poll.spec.get("scale"), k)
+
+
+def aggregate(poll_type: str, values: list[dict], labels: dict, scale: dict | None, k: int) -> Results:
+    """Group answer values by value (never in stored order); below k only the count."""
     count = len(values)
     if count < k:
         return Results(count=count, k=k, shown=False)
-    labels = {o["key"]: o["text"][language] for o in poll.options}
-    if poll.type == "choice":
+    if poll_type == "choice":
         tally = Counter(v.get("choice") for v in values)
         rows = tuple(
             (key, labels[key], tally.get(key, 0), round(100 * tally.get(key, 0) / count)) for key in labels
         )
         return Results(count, k, True, rows)
-    if poll.type == "scale":
-        scale = poll.spec.get("scale") or {"min": 1, "max": 5}
+    if poll_type == "scale":
+        scale = scale or {"min": 1, "max": 5}
         tally = Counter(v.get("value") for v in values)
         rows = tuple(
             (str(n), str(n), tally.get(n, 0), round(100 * tally.get(n, 0) / count))
@@ -206,20 +211,16 @@ def results(poll: Poll, k: int, language: str) -> Results:
         )
         mean = sum(v.get("value", 0) for v in values) / count
         return Results(count, k, True, rows, mean=round(mean, 1))
-    if poll.type == "ranking":
+    if poll_type == "ranking":
         # Borda count: first place gets n-1 points, last gets 0; higher total ranks higher.
         size = len(labels)
-        scores = Counter()
+        scores: Counter = Counter()
         for value in values:
             for place, key in enumerate(value.get("ranking", [])):
                 scores[key] += size - 1 - place
+        most = count * max(size - 1, 1)
         rows = tuple(
-            (
-                key,
-                labels[key],
-                scores.get(key, 0),
-                round(100 * scores.get(key, 0) / (count * max(size - 1, 1))),
-            )
+            (key, labels[key], scores.get(key, 0), round(100 * scores.get(key, 0) / most))
             for key in sorted(labels, key=lambda key: (-scores.get(key, 0), key))
         )
         return Results(count, k, True, rows)

@@ -26,7 +26,7 @@ from ..i18n import LANGUAGE_COOKIE
 from ..models import DeliberationSession, PollStatus
 from ..sessions import service as sessions
 from ..sessions.state import stage_context
-from . import contributions, service
+from . import contributions, evaluation, service
 from .messages import vote_error_message
 
 bp = Blueprint("vote", __name__)
@@ -116,6 +116,8 @@ def join(join_code: str):
         joined=joined,
         answer=answer,
         poll_is_open=poll is not None and poll.status == PollStatus.OPEN,
+        evaluation_items=evaluation.items(session) if session.evaluation_open else (),
+        evaluation_answers=evaluation.my_answers(session, token) if joined else {},
     )
     if fresh:
         _set_token_cookie(response, session, token)
@@ -150,7 +152,7 @@ def state(join_code: str):
         return jsonify(error={"code": "not_found", "message": "unknown code"}), 404
     etag = f'"v{version}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if etag in request.if_none_match:
+    if request.if_none_match.contains(f"v{version}"):
         return "", 304, headers
     session = get_session_or_404(join_code)
     context = stage_context(session)
@@ -254,3 +256,32 @@ def contribute(join_code: str):
     with force_locale(_phone_language(session)):
         flash(_("Thank you. The facilitator decides when contributions appear on the screen."), "success")
     return redirect(url_for("vote.join", join_code=session.join_code) + "#contribute")
+
+
+@bp.route("/j/<join_code>/evaluation", methods=["POST"])
+@limiter.limit("10 per minute", key_func=_token_rate_key)
+def evaluate(join_code: str):
+    """The end-of-session evaluation: every item optional, changeable until the session closes."""
+    session = get_session_or_404(join_code)
+    token = participant_token(session)
+    payload = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    try:
+        if not isinstance(payload, dict):
+            raise service.VoteError(400, "malformed")
+        if token is None:
+            raise service.VoteError(403, "not_joined")
+        service.begin_write()
+        evaluation.submit(session, token, payload)
+        db.session.commit()
+    except service.VoteError as error:
+        db.session.rollback()
+        with force_locale(_phone_language(session)):
+            message = vote_error_message(error.message)
+        if request.is_json:
+            return jsonify(error={"code": error.message, "message": message}), error.code
+        return _render(session, "vote/problem.html", error.code, message=message)
+    if request.is_json:
+        return jsonify(status="received"), 201
+    with force_locale(_phone_language(session)):
+        flash(_("Thank you for your evaluation."), "success")
+    return redirect(url_for("vote.join", join_code=session.join_code) + "#evaluation")

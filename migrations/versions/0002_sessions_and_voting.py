@@ -40,6 +40,11 @@ def upgrade():
     sa.Column('dilemmas_snapshot', sa.JSON(), nullable=False),
     sa.Column('current_position', sa.Integer(), nullable=False),
     sa.Column('show_contributions', sa.Boolean(), nullable=False),
+    sa.Column('evaluation_open', sa.Boolean(), nullable=False),
+    sa.Column('case_consent', sa.String(length=10), nullable=False),
+    sa.Column('case_redacted', sa.Text(), nullable=False),
+    sa.Column('archived_summary', sa.JSON(), nullable=True),
+    sa.Column('purged_at', sa.DateTime(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('facilitator_name', sa.String(length=120), nullable=False),
     sa.Column('secret', sa.String(length=64), nullable=True),
@@ -124,6 +129,19 @@ def upgrade():
     with op.batch_alter_table('contribution', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contribution_session_id'), ['session_id'], unique=False)
 
+    op.create_table('evaluation_answer',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('item_key', sa.String(length=60), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('voter_key', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['session_id'], ['deliberation_session.id'], name=op.f('fk_evaluation_answer_session_id_deliberation_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_answer')),
+    sa.UniqueConstraint('session_id', 'item_key', 'voter_key', name=op.f('uq_evaluation_answer_session_id'))
+    )
+    with op.batch_alter_table('evaluation_answer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_answer_session_id'), ['session_id'], unique=False)
+
     op.create_table('answer',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('poll_id', sa.String(length=32), nullable=False),
@@ -145,6 +163,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_answer_poll_id'))
 
     op.drop_table('answer')
+    with op.batch_alter_table('evaluation_answer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_answer_session_id'))
+
+    op.drop_table('evaluation_answer')
     with op.batch_alter_table('contribution', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contribution_session_id'))
 

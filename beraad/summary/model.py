@@ -1,0 +1,106 @@
+"""The session summary as plain, immutable data: what every export (PDF, HTML, Markdown, CSV) shows.
+
+Nothing here identifies a participant: polls and evaluation items carry aggregates only,
+and results below the session's k carry only their count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    key: str  # option key ("A"), scale point ("4") or ranked item key
+    label: str
+    count: int  # answers (choice, scale) or Borda points (ranking)
+    percent: int
+
+
+@dataclass(frozen=True)
+class PollSummary:
+    key: str
+    step_title: str
+    question: str
+    type: str  # choice | scale | ranking | text
+    count: int  # number of answers
+    shown: bool  # False: fewer than k answered, only the count may be shown
+    rows: tuple[ResultRow, ...] = ()
+    texts: tuple[str, ...] = ()  # text answers, sorted alphabetically
+    mean: float | None = None
+    before: PollSummary | None = None  # the earlier poll this one is compared with
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    position: int
+    title: str
+    dilemma_title: str | None
+    planned_minutes: int
+    actual_minutes: int
+    notes: str
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    what: str
+    who: str
+    due: str | None  # ISO date
+
+
+@dataclass(frozen=True)
+class DilemmaSummary:
+    title: str
+    text: str  # Markdown: the full case, the redacted version or only the moral question
+    consent: str  # full | redacted | question
+
+
+@dataclass(frozen=True)
+class Summary:
+    session_id: int
+    title: str
+    language: str  # nl | en: every label in the exports follows it
+    date: str  # ISO date the session took place
+    method: str
+    facilitator: str  # the facilitator's chosen display name, or ""
+    participants: int
+    k: int
+    planned_minutes: int
+    actual_minutes: int
+    dilemmas: tuple[DilemmaSummary, ...]
+    steps: tuple[StepSummary, ...]
+    polls: tuple[PollSummary, ...]
+    contributions: tuple[str, ...]  # released ones, in their shuffled order
+    actions: tuple[ActionSummary, ...]
+    evaluation: tuple[PollSummary, ...]
+    status: str = "closed"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Summary:
+        def poll(item: dict | None) -> PollSummary | None:
+            if item is None:
+                return None
+            return PollSummary(
+                **{
+                    **item,
+                    "rows": tuple(ResultRow(**row) for row in item["rows"]),
+                    "texts": tuple(item["texts"]),
+                    "before": poll(item.get("before")),
+                }
+            )
+
+        return cls(
+            **{
+                **data,
+                "dilemmas": tuple(DilemmaSummary(**d) for d in data["dilemmas"]),
+                "steps": tuple(StepSummary(**s) for s in data["steps"]),
+                "polls": tuple(poll(p) for p in data["polls"]),
+                "contributions": tuple(data["contributions"]),
+                "actions": tuple(ActionSummary(**a) for a in data["actions"]),
+                "evaluation": tuple(poll(p) for p in data["evaluation"]),
+            }
+        )

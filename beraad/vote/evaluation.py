@@ -1,0 +1,118 @@
+"""The anonymous end-of-session evaluation, defined by the method (Euro-MCD-based by default)."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..methods.loader import PollSpec
+from ..models import DeliberationSession, EvaluationAnswer, SessionStatus
+from ..sessions.service import method_of
+from .service import VoteError, _insert, _keyed
+
+
+def items(session: DeliberationSession) -> tuple[PollSpec, ...]:
+    return method_of(session).evaluation
+
+
+def _voter_key(session: DeliberationSession, token: str, item_key: str) -> str:
+    return _keyed(session.secret, f"evaluation:{item_key}:{token}")
+
+
+def validate(spec: PollSpec, raw) -> dict | None:
+    """Return the value to store for one item, None when left empty; raise VoteError(422)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if spec.type == "scale":
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            raise VoteError(422, "not_a_number") from None
+        if not spec.scale.min <= number <= spec.scale.max:
+            raise VoteError(422, "out_of_range")
+        return {"value": number}
+    if not isinstance(raw, str):
+        raise VoteError(422, "malformed")
+    if len(raw) > spec.max_length:
+        raise VoteError(422, "too_long")
+    return {"text": " ".join(raw.split())}
+
+
+def submit(session: DeliberationSession, token: str, answers: dict) -> int:
+    """Store (or change) this participant's evaluation; items left empty are skipped.
+
+    Everything is validated before anything is written: a bad item changes nothing.
+    """
+    from .service import has_joined
+
+    if session.status == SessionStatus.CLOSED or session.secret is None:
+        raise VoteError(410, "closed")
+    if not session.evaluation_open:
+        raise VoteError(409, "evaluation_not_open")
+    if not has_joined(session, token):
+        raise VoteError(403, "not_joined")
+    values = {spec.key: validate(spec, answers.get(spec.key)) for spec in items(session)}
+    stored = 0
+    for key, value in values.items():
+        if value is None:
+            continue
+        statement = _insert(EvaluationAnswer).values(
+            id=secrets.token_hex(16),
+            session_id=session.id,
+            item_key=key,
+            value=value,
+            voter_key=_voter_key(session, token, key),
+        )
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["session_id", "item_key", "voter_key"], set_={"value": value}
+            )
+        )
+        stored += 1
+    if not stored:
+        raise VoteError(422, "empty")
+    return stored
+
+
+def my_answers(session: DeliberationSession, token: str) -> dict:
+    if session.secret is None:
+        return {}
+    result = {}
+    for spec in items(session):
+        value = db.session.scalar(
+            select(EvaluationAnswer.value).where(
+                EvaluationAnswer.session_id == session.id,
+                EvaluationAnswer.item_key == spec.key,
+                EvaluationAnswer.voter_key == _voter_key(session, token, spec.key),
+            )
+        )
+        if value is not None:
+            result[spec.key] = value
+    return result
+
+
+def values_for(session: DeliberationSession, item_key: str) -> list[dict]:
+    return list(
+        db.session.scalars(
+            select(EvaluationAnswer.value).where(
+                EvaluationAnswer.session_id == session.id, EvaluationAnswer.item_key == item_key
+            )
+        )
+    )
+
+
+def wipe_voter_keys(session: DeliberationSession) -> None:
+    db.session.execute(
+        update(EvaluationAnswer).where(EvaluationAnswer.session_id == session.id).values(voter_key=None)
+    )
+
+
+def set_open(session: DeliberationSession, is_open: bool) -> None:
+    from ..sessions.service import _require_open, bump_version
+
+    _require_open(session)
+    session.evaluation_open = is_open
+    bump_version(session)
+    db.session.flush()
