@@ -38,6 +38,8 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/bank.py
+	$(BIN)/python bench/votes.py
+	$(BIN)/python bench/summary.py
 
 clean:
 	rm -rf $(VENV) instance *.egg-info .pytest_cache test-output

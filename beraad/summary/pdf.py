@@ -554,7 +554,7 @@ def _bar_drawing(
     numbers_width = 3.4 * cm
     track_width = FRAME_WIDTH - caption_width - numbers_width
     height = len(bars) * (bar_height + gap) + 1
-    drawing = Drawing(FRAME_WIDTH, height)
+    drawing = Drawing(FRAME_WIDTH, height, initialFontName=FONT, initialFontSize=8.5)
     for index, (caption, row, fill) in enumerate(bars):
         y = height - (index + 1) * (bar_height + gap) + gap / 2
         share = min(max(row.percent, 0), 100) / 100
