@@ -10,9 +10,11 @@ What it does, in one run (everything on 127.0.0.1):
    errors by status, answer throughput, p50/p99 answer latency; then GET /j/<code>/state is
    hammered with the current ETag for a few seconds (304s per second) while checking that no
    database write happens (SQLite file and WAL unchanged, `PRAGMA data_version`, session version);
-5. resident memory (VmRSS) of every gunicorn worker;
+5. resident memory (VmRSS) of every gunicorn worker, and the workers' CPU time per request
+   (from /proc: user + system time of the children of the gunicorn master);
 6. the baseline: bench/baseline_app.py (bare Flask, one SQLite upsert, WAL, busy_timeout) under
-   the same gunicorn settings, hammered with the same number of requests and threads.
+   the same gunicorn settings, hammered with the same number of requests and threads right
+   after each beraad run (both servers run throughout; the idle one costs no CPU).
 
 Targets (DESIGN §8, §8a.1): answers/s ≥ 50% of the baseline's; 1,000 participants join and vote
 within 30 s, every vote stored exactly once, p99 vote latency < 500 ms, zero 5xx, zero
@@ -21,7 +23,13 @@ within 30 s, every vote stored exactly once, p99 vote latency < 500 ms, zero 5xx
 
 Uses SQLite unless DATABASE_URL is set (then that database must be empty or disposable).
 The client runs on the same machine as the servers, so it competes with them for the CPU; the
-baseline pays the same price, which is why the ratio is the figure to judge.
+baseline pays the same price, which is why the ratio is the figure to judge. On a shared or
+busy machine wall-clock figures swing; the CPU time per request does not, so the ratio by CPU
+is printed too.
+
+Exit status: 0 when every answer was stored once, with no error, no database write on a 304
+and nothing alarming in the server logs (targets missed are marked in the summary, not here);
+1 otherwise; 2 when --time-limit was hit (what was measured so far is still printed).
 
 Run: .venv/bin/python bench/votes.py [--participants 100 1000] [--threads 64] [--time-limit 120]
 """
@@ -38,6 +46,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -168,8 +177,6 @@ def is_2xx(status: str) -> bool:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
@@ -214,6 +221,10 @@ class Server:
         self.worker_pids_seen.update(pids)
         return pids
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the workers (load-independent cost measure)."""
+        return sum(_cpu_seconds(pid) for pid in self.worker_pids())
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -239,6 +250,14 @@ def _parent_pid(pid: int) -> int | None:
     except OSError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def rss_mb(pid: int) -> float | None:
@@ -377,6 +396,7 @@ class BeraadRun:
     answer_statuses: Counter = field(default_factory=Counter)
     answer_seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    answer_cpu_seconds: float | None = None  # the workers' CPU time during the answer phase
     stored_participants: int | None = None
     stored_answers: int | None = None
     state: StateRun | None = None  # with the ETag the server gave
@@ -400,6 +420,12 @@ class BeraadRun:
     def answers_per_second(self) -> float:
         return self.accepted / self.answer_seconds if self.answer_seconds else 0.0
 
+    @property
+    def cpu_ms_per_answer(self) -> float | None:
+        if self.answer_cpu_seconds is None or not self.accepted:
+            return None
+        return 1000 * self.answer_cpu_seconds / self.accepted
+
 
 @dataclass
 class StateRun:
@@ -410,6 +436,12 @@ class StateRun:
     seconds: float = 0.0
     writes: list[str] | None = None  # what changed in the database meanwhile
     versions: tuple[int, int] | None = None
+    cpu_seconds: float | None = None
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        total = sum(self.statuses.values())
+        return None if self.cpu_seconds is None or not total else 1000 * self.cpu_seconds / total
 
     @property
     def not_modified_per_second(self) -> float:
@@ -423,6 +455,7 @@ class BaselineRun:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     stored: int | None = None
+    cpu_seconds: float | None = None
 
     @property
     def accepted(self) -> int:
@@ -431,6 +464,12 @@ class BaselineRun:
     @property
     def per_second(self) -> float:
         return self.accepted / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return (
+            None if self.cpu_seconds is None or not self.accepted else 1000 * self.cpu_seconds / self.accepted
+        )
 
 
 def join_phase(run: BeraadRun, port: int, code: str, threads: int, deadline: Deadline) -> list[Client]:
@@ -482,24 +521,31 @@ def current_etag(port: int, code: str, deadline: Deadline) -> tuple[str, str | N
 
 
 def state_phase(
-    run: StateRun, port: int, code: str, seconds: float, threads: int, watch: WriteWatch, deadline: Deadline
+    run: StateRun,
+    server: Server,
+    code: str,
+    seconds: float,
+    threads: int,
+    watch: WriteWatch,
+    deadline: Deadline,
 ) -> None:
     """Hammer GET /j/<code>/state with run.if_none_match for a few seconds; record any DB write."""
     path, headers = f"/j/{code}/state", {"If-None-Match": run.if_none_match}
     stop_at = time.perf_counter() + max(0.0, min(seconds, deadline.remaining() - 1))
 
     def hammer(_number: int) -> Counter:
-        client, counts = Client(port, deadline.request_timeout()), Counter()
+        client, counts = Client(server.port, deadline.request_timeout()), Counter()
         while time.perf_counter() < stop_at and not deadline.aborted.is_set():
             counts[client.send("GET", path, headers=headers).status] += 1
         client.close()
         return counts
 
     before = watch.snapshot()
-    started = time.perf_counter()
+    cpu_before, started = server.cpu_seconds(), time.perf_counter()
     for counts in run_pool(hammer, list(range(threads)), threads):
         run.statuses.update(counts)
     run.seconds = time.perf_counter() - started
+    run.cpu_seconds = server.cpu_seconds() - cpu_before
     after = watch.snapshot()
     run.writes = WriteWatch.differences(before, after)
     run.versions = (before["version"], after["version"])
@@ -541,7 +587,8 @@ def print_beraad_run(run: BeraadRun) -> None:
           f"statuses {statuses(run.answer_statuses)}")  # fmt: skip
     print(f"  answer phase: {run.answer_seconds:.2f} s -> {run.answers_per_second:.0f} answers/s; latency "
           f"p50 {percentile(run.latencies, 0.5):.0f} ms, p99 {percentile(run.latencies, 0.99):.0f} ms, "
-          f"max {max(run.latencies, default=float('nan')):.0f} ms")  # fmt: skip
+          f"max {max(run.latencies, default=float('nan')):.0f} ms; "
+          f"workers' CPU {ms(run.cpu_ms_per_answer)} per answer")  # fmt: skip
     print(f"  join + vote: {run.join_seconds + run.answer_seconds:.2f} s; errors: {statuses(run.errors)}")
     for label, state in (
         ("state (no change)", run.state),
@@ -551,8 +598,21 @@ def print_beraad_run(run: BeraadRun) -> None:
             writes = "none" if not state.writes else "; ".join(state.writes)
             print(f"  {label}: If-None-Match {state.if_none_match}: {statuses(state.statuses)} in "
                   f"{state.seconds:.2f} s -> {state.not_modified_per_second:.0f} 304/s; "
-                  f"database writes: {writes}; session version {state.versions}")  # fmt: skip
+                  f"database writes: {writes}; session version {state.versions}; "
+                  f"workers' CPU {ms(state.cpu_ms_per_request, 2)} per request")  # fmt: skip
     print(f"  worker RSS: {', '.join(f'{mb:.0f} MB' for mb in run.worker_rss_mb) or 'n/a'}")
+
+
+def ms(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f} ms"
+
+
+def cpu_ratio(run: BeraadRun, baseline: BaselineRun | None) -> float | None:
+    """Baseline CPU per upsert / beraad CPU per answer: the throughput ratio two otherwise idle
+    cores would give; it does not depend on what else the machine is doing."""
+    if baseline is None or not run.cpu_ms_per_answer or baseline.cpu_ms_per_request is None:
+        return None
+    return baseline.cpu_ms_per_request / run.cpu_ms_per_answer
 
 
 def state_writes(run: BeraadRun) -> int | str:
@@ -564,7 +624,8 @@ def print_baseline_run(run: BaselineRun) -> None:
     p50, p99 = percentile(run.latencies, 0.5), percentile(run.latencies, 0.99)
     print(f"  baseline: {run.requests} upserts in {run.seconds:.2f} s -> {run.per_second:.0f}/s; "
           f"statuses {statuses(run.statuses)}; rows {run.stored}; "
-          f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")  # fmt: skip
+          f"p50 {p50:.0f} ms, p99 {p99:.0f} ms; "
+          f"workers' CPU {ms(run.cpu_ms_per_request)} per upsert")  # fmt: skip
 
 
 def summary_rows(run: BeraadRun, baseline: BaselineRun | None) -> dict[str, str]:
@@ -584,6 +645,10 @@ def summary_rows(run: BeraadRun, baseline: BaselineRun | None) -> dict[str, str]
         "state: database writes": str(state_writes(run)),
         "baseline upserts/s": f"{baseline.per_second:.0f}" if baseline else "n/a",
         "beraad / baseline": f"{ratio:.0%}" if ratio is not None else "n/a",
+        "workers' CPU per answer": ms(run.cpu_ms_per_answer),
+        "workers' CPU per baseline upsert": ms(baseline.cpu_ms_per_request if baseline else None),
+        "beraad / baseline, by CPU": f"{cpu:.0%}" if (cpu := cpu_ratio(run, baseline)) is not None else "n/a",
+        "workers' CPU per state 304": ms(run.state.cpu_ms_per_request if run.state else None, 2),
         "max RSS per worker": f"{max(run.worker_rss_mb):.0f} MB" if run.worker_rss_mb else "n/a",
     }
 
@@ -664,6 +729,7 @@ def prepare(app, env: dict, counts: list[int], port: int, deadline: Deadline) ->
 
 
 def measure_beraad(
+    run: BeraadRun,
     app,
     item: Prepared,
     server: Server,
@@ -671,53 +737,59 @@ def measure_beraad(
     args,
     rng: random.Random,
     deadline: Deadline,
-) -> BeraadRun:
-    run = BeraadRun(item.participants)
+) -> None:
     print(f"\n== beraad, N={item.participants:,} (session {item.join_code}, poll {item.poll_id})", flush=True)
     try:
         phones = join_phase(run, server.port, item.join_code, args.threads, deadline)
         deadline.check(f"join phase, N={item.participants}")
         choices = [rng.choice(item.options) for _ in phones]
         path = f"/j/{item.join_code}/polls/{item.poll_id}"
+        cpu_before = server.cpu_seconds()
         answer_phase(run, phones, path, choices, args.threads, deadline)
+        run.answer_cpu_seconds = server.cpu_seconds() - cpu_before
         run.stored_participants, run.stored_answers = stored_counts(app, item.join_code, item.poll_id)
         deadline.check(f"answer phase, N={item.participants}")
-        measure_state(run, app, item.join_code, server.port, sqlite_path, args, deadline)
+        measure_state(run, app, item.join_code, server, sqlite_path, args, deadline)
         run.worker_rss_mb = [mb for pid in server.worker_pids() if (mb := rss_mb(pid)) is not None]
     finally:
         print_beraad_run(run)
-    return run
 
 
-def measure_state(run: BeraadRun, app, code: str, port: int, sqlite_path, args, deadline: Deadline) -> None:
+def measure_state(
+    run: BeraadRun, app, code: str, server: Server, sqlite_path, args, deadline: Deadline
+) -> None:
     """The state poll with the server's own ETag; if that never gives 304, also with `*`
     (the same 304 branch of the view), to show what that branch costs."""
-    status, etag = current_etag(port, code, deadline)
+    status, etag = current_etag(server.port, code, deadline)
     run.state = StateRun(etag)
     if status != "200" or not etag:
         run.state.statuses[f"first GET {status}, ETag {etag}"] += 1
         return
     watch = WriteWatch(app, code, sqlite_path)
     try:
-        state_phase(run.state, port, code, args.state_seconds, args.state_threads, watch, deadline)
+        state_phase(run.state, server, code, args.state_seconds, args.state_threads, watch, deadline)
         if run.state.statuses["304"] == 0:
             deadline.check("state poll")
             run.state_star = StateRun("*")
-            state_phase(run.state_star, port, code, args.state_seconds, args.state_threads, watch, deadline)
+            state_phase(run.state_star, server, code, args.state_seconds, args.state_threads, watch, deadline)
     finally:
         watch.close()
 
 
-def measure_baseline(count: int, server: Server, db_path: Path, args, rng, deadline) -> BaselineRun:
-    run = BaselineRun(count)
+def measure_baseline(run: BaselineRun, server: Server, db_path: Path, args, rng, deadline) -> None:
+    count = run.requests
     try:
+        cpu_before = server.cpu_seconds()
         baseline_phase(run, server.port, args.threads, rng, deadline)
-        with sqlite3.connect(db_path) as connection:
+        run.cpu_seconds = server.cpu_seconds() - cpu_before
+        connection = sqlite3.connect(db_path)
+        try:
             query = "SELECT count(*) FROM vote WHERE poll_id = ?"
             run.stored = connection.execute(query, (f"bench-{count}",)).fetchone()[0]
+        finally:
+            connection.close()
     finally:
         print_baseline_run(run)
-    return run
 
 
 def parse_args() -> argparse.Namespace:
@@ -778,11 +850,11 @@ def run_all(
         beraad.start(f"/j/{prepared[0].join_code}/state", deadline)
         baseline.start("/health", deadline)
         for item in prepared:
-            runs.append(measure_beraad(app, item, beraad, sqlite_path, args, rng, deadline))
             count = item.participants
-            baselines[count] = measure_baseline(
-                count, baseline, folder / "baseline.sqlite3", args, rng, deadline
-            )
+            runs.append(BeraadRun(count))
+            measure_beraad(runs[-1], app, item, beraad, sqlite_path, args, rng, deadline)
+            baselines[count] = BaselineRun(count)
+            measure_baseline(baselines[count], baseline, folder / "baseline.sqlite3", args, rng, deadline)
             deadline.check(f"baseline, N={count}")
     except TimeLimitExceeded as error:
         print(f"\nSTOPPED: {error} (limit {args.time_limit:.0f} s)")
@@ -812,8 +884,13 @@ def report_problems(runs: list[BeraadRun], servers: tuple[Server, Server]) -> bo
     return problems
 
 
+def _interrupt(_signal_number, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     args = parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the servers on `kill` too, not only on Ctrl-C
     deadline = Deadline(args.time_limit)
     folder = Path(tempfile.mkdtemp(prefix="beraad-votes-"))
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'beraad.sqlite3'}"

@@ -245,6 +245,44 @@ def purge_command(days: int | None) -> None:
     click.echo(f"Purged raw answers of {len(purged)} session(s) closed more than {days} days ago.")
 
 
+@click.group("token")
+def token_group() -> None:
+    """Personal access tokens for the JSON API."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="CLI", show_default=True, help="What the token is for.")
+@with_appcontext
+def token_create_command(username: str, name: str) -> None:
+    """Create a token for USERNAME; the token is printed once, as the last line."""
+    from .auth import tokens
+    from .auth.service import get_user_by_username
+
+    user = get_user_by_username(username)
+    if user is None or not user.is_enabled:
+        _fail(f"no enabled user {username!r}")
+    row, token = tokens.create_token(user, name)
+    db.session.commit()
+    click.echo(f"Token {row.id} ({row.prefix}…) for {user.username}. Store it now; it is not shown again:")
+    click.echo(token)
+
+
+@token_group.command("revoke")
+@click.argument("reference")
+@with_appcontext
+def token_revoke_command(reference: str) -> None:
+    """Revoke a token, given its id, its prefix or the token itself."""
+    from .auth import tokens
+
+    row = tokens.find_token(reference)
+    if row is None:
+        _fail("no such token")
+    tokens.revoke(row)
+    db.session.commit()
+    click.echo(f"Token {row.id} ({row.prefix}…) revoked.")
+
+
 COMMANDS = [
     init_command,
     import_command,
@@ -254,6 +292,7 @@ COMMANDS = [
     methods_group,
     demo_command,
     purge_command,
+    token_group,
 ]
 
 

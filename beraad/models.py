@@ -340,3 +340,20 @@ class EvaluationAnswer(db.Model):
     voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (UniqueConstraint("session_id", "item_key", "voter_key"),)
+
+
+class AccessToken(db.Model):
+    """A personal access token for the JSON API; only its SHA-256 hash is stored."""
+
+    __tablename__ = "access_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in lists so a user can tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_on: Mapped[date | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User] = relationship()

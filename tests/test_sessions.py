@@ -77,8 +77,13 @@ def make_session(app, content):
 
 
 @pytest.fixture
-def owner(create_user) -> int:
-    return create_user("anna", role="facilitator")
+def owner(app) -> int:
+    """A facilitator who never signs in: no (slow) password hash needed."""
+    with app.app_context():
+        user = User(username="anna", password_hash="!unusable", role="facilitator")
+        db.session.add(user)
+        db.session.commit()
+        return user.id
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -265,6 +266,29 @@ def test_only_the_pdf_module_imports_reportlab():
     assert importers == ["beraad/summary/pdf.py"]
 
 
+def test_falls_back_to_reportlabs_vera_fonts_without_dejavu():
+    # Font registration happens once per process, so the fallback runs in a fresh interpreter.
+    script = (
+        "import sys; from pathlib import Path; import beraad.summary.pdf as pdf; "
+        "from tests.data.summary_sample import sample_summary; "
+        "pdf.DEJAVU_DIR = Path('/nonexistent'); "
+        "sys.stdout.buffer.write(pdf.render_pdf(sample_summary()))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, check=True, timeout=120
+    )
+    pdf = result.stdout
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader(pdf).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts and all("Vera" in name for name in fonts), fonts
+    text = all_text(pdf)
+    assert "Het rapport moet ‘genuanceerder’" in text
+    assert "Tweede alinea met é, ë, ï en “quotes”." in text
+
+
 # --- bad input --------------------------------------------------------------------------------------
 
 
@@ -272,7 +296,7 @@ def test_nothing_at_all_still_makes_a_summary():
     summary = sample_summary(
         title="", method="", facilitator="", participants=0, dilemmas=(), polls=(), contributions=(),
         actions=(), evaluation=(),
-        steps=(StepSummary(0, "Inleiding", None, 5, 0, ""), StepSummary(1, "Afronding", None, 5, 0, "  \n\n ")),
+        steps=(StepSummary(0, "Inleiding", None, 5, 0, ""), StepSummary(1, "Slot", None, 5, 0, "  \n\n ")),
     )  # fmt: skip
     pdf = render_pdf(summary)
     text = flat("\n".join(assert_numbered(pdf)))
@@ -285,6 +309,25 @@ def test_nothing_at_all_still_makes_a_summary():
     no_steps = all_text(render_pdf(replace(summary, steps=(), status="running", language="en")))
     assert "No steps recorded." in no_steps
     assert "Provisional summary" in no_steps
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("**vet *schuin***", "vet *schuin*"),
+        ("*a **b* c**", "*a b* c"),
+        ("<b>**x**</b>", "<b>x</b>"),
+        ("- \n- \n-", "-"),
+        ("# \n#\n> \n>", "#"),
+        ("1. een\n2) twee\n   vervolg", "1. een 2. twee vervolg"),
+        ("snake_case_naam en __init__", "snake_case_naam en init"),
+        ("nul\x00byte\ud800 en\r\nCRLF\tTab\x1b[31m", "nulbyte en CRLF Tab[31m"),
+        ("&lt;b&gt; &#x3C;i&#x3E; &nbsp;", "&lt;b&gt; &#x3C;i&#x3E; &nbsp;"),
+    ],
+)
+def test_markdown_edge_cases_render_safely(note, expected):
+    pdf = render_pdf(sample_summary(steps=(StepSummary(0, "Stap", None, 1, 1, note),)))
+    assert expected in between(all_text(pdf), "gepland 1 min, werkelijk 1 min", "Stemmingen")
 
 
 def test_ten_thousand_word_note_flows_over_numbered_pages():
@@ -330,8 +373,8 @@ def hostile(name: str) -> str:
 
 def test_markup_in_every_field_appears_literally():
     poll = PollSummary(
-        key=hostile("key"), step_title=hostile("pollstep"), question=hostile("question"), type="choice", count=5,
-        shown=True, rows=(ResultRow("A", hostile("option"), 5, 100),),
+        key=hostile("key"), step_title=hostile("pollstep"), question=hostile("question"), type="choice",
+        count=5, shown=True, rows=(ResultRow("A", hostile("option"), 5, 100),),
     )  # fmt: skip
     text_poll = PollSummary(
         key="t",
@@ -361,8 +404,9 @@ def test_markup_in_every_field_appears_literally():
     text = all_text(pdf)
     body = squeezed("".join(body_texts(pdf)))  # narrow table cells split the longer tokens
     for name in [
-        "title", "method", "facilitator", "date", "dilemmatitle", "dilemmatext", "steptitle", "stepdilemma",
-        "notes", "pollstep", "question", "option", "answer", "contribution", "what", "who", "due", "evaluation",
+        "title", "method", "facilitator", "date", "dilemmatitle", "dilemmatext", "steptitle",
+        "stepdilemma", "notes", "pollstep", "question", "option", "answer", "contribution", "what", "who",
+        "due", "evaluation",
     ]:  # fmt: skip
         assert squeezed(hostile(name)) in body, name
     assert flat(hostile("notes")) in text and flat(hostile("contribution")) in text
@@ -410,8 +454,9 @@ def test_huge_texts_in_table_cells_and_answers():
     pdf = render_pdf(summary)
     text = flat("\n".join(assert_numbered(pdf)))
     assert "2026-13-45" in text  # an invalid date is shown as it is
-    assert text.count("lange actie") >= 2 * 1500 + 2 * 3000 // 29 - 4
-    assert "bijdrage 299" in text
+    # Both rows split over pages inside their cells; every phrase of both columns is still there.
+    assert text.count("lange actie") == 2 * (1500 + long_text[:3000].count("lange actie"))
+    assert "bijdrage 0" in text and "bijdrage 299" in text
 
 
 # --- rasterised pages ---------------------------------------------------------------------------
@@ -444,15 +489,15 @@ def blank_png_size(folder: Path) -> int:
     return rasterise(buffer.getvalue(), folder, "blank", "-png")[0].stat().st_size
 
 
-def dark_pixels_in_body(pgm: Path) -> int:
-    """Dark pixels of a binary PGM (pdftoppm -gray), leaving out the header and footer bands."""
+def inked_pixels_in_body(pgm: Path) -> int:
+    """Non-white pixels of a binary PGM (pdftoppm -gray), leaving out the header and footer bands."""
     data = pgm.read_bytes()
     fields = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
     width, height = int(fields.group(1)), int(fields.group(2))
     pixels = data[fields.end() :]
     band = height * 28 // 297  # about 2.8 cm of 29.7
     body = pixels[band * width : (height - band) * width]
-    return sum(1 for value in body if value < 128)
+    return sum(1 for value in body if value < 200)
 
 
 def save_pngs(name: str, pdf: bytes) -> list[Path]:
@@ -471,7 +516,7 @@ def save_pngs(name: str, pdf: bytes) -> list[Path]:
         assert len(pgms) == pages
         for png, pgm in zip(pngs, pgms, strict=True):
             assert png.stat().st_size > 2 * blank, png
-            assert dark_pixels_in_body(pgm) > 20, f"{png.name} has no content between header and footer"
+            assert inked_pixels_in_body(pgm) > 20, f"{png.name} has no content between header and footer"
     return pngs
 
 

@@ -6,6 +6,7 @@ its own, so each participant has its own cookie jar, as on real phones.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import re
@@ -30,11 +31,12 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Date, DateTime, Integer, MetaData, Time, func, inspect, select, update
 
+from beraad.auth import service as auth_service
 from beraad.bank import loader as bank_loader
 from beraad.bank import service as bank_service
 from beraad.extensions import db, limiter
 from beraad.methods import service as methods_service
-from beraad.methods.loader import load_methods
+from beraad.methods.loader import load_methods, parse_method
 from beraad.models import (
     Answer,
     Contribution,
@@ -48,7 +50,7 @@ from beraad.vote import contributions
 from beraad.vote import service as vote
 from beraad.vote.messages import vote_error_message
 
-from .conftest import DATA_DIR
+from .conftest import DATA_DIR, PASSWORD
 
 OWNER = "gespreksleider"
 HTTPS = "https://localhost"
@@ -255,17 +257,29 @@ class Phone:
         return self.request("POST", f"{self.base}/contributions", data=body)
 
 
+@functools.cache
+def content() -> tuple:
+    """The test methods (plus peiling) and dilemmas, parsed once: loaders return immutable data."""
+    methods = [*load_methods(DATA_DIR / "methods"), parse_method(PEILING, "peiling.yaml", "peiling")]
+    return methods, bank_loader.load_bank(DATA_DIR / "bank")
+
+
+@functools.cache
+def owner_password_hash() -> str:
+    return auth_service.hash_password(PASSWORD)  # scrypt is slow: hash once per run
+
+
 @pytest.fixture
-def meetings(app, create_user, tmp_path):
-    """Return a function that creates a running session: meetings("dilemmamethode", k=3)."""
-    extra = tmp_path / "extra-methods"
-    extra.mkdir()
-    (extra / "peiling.yaml").write_text(PEILING, encoding="utf-8")
+def meetings(app):
+    """Return a function that creates a running session: meetings("peiling", k=4)."""
+    methods, dilemmas = content()
     with app.app_context():
-        methods_service.import_methods(load_methods(DATA_DIR / "methods") + load_methods(extra))
-        bank_service.import_dilemmas(bank_loader.load_bank(DATA_DIR / "bank"))
+        methods_service.import_methods(methods)
+        bank_service.import_dilemmas(dilemmas)
+        owner = User(username=OWNER, password_hash=owner_password_hash(), role="facilitator")
+        db.session.add(owner)
         db.session.commit()
-    owner_id = create_user(OWNER)
+        owner_id = owner.id
 
     def make(method: str = "dilemmamethode", dilemma: str = CHOICE_DILEMMA, k: int = 3,
              start: bool = True) -> Meeting:  # fmt: skip
@@ -689,6 +703,22 @@ def test_answer_without_joining_is_403(meeting):
     assert meeting.answers("moreel-dilemma") == []
 
 
+@pytest.mark.xfail(
+    reason="BUG: validate_answer sorts a submitted ranking before checking that its items are option "
+    "keys, so a non-string item raises TypeError (a 500) instead of a 422",
+    strict=True,
+)
+@pytest.mark.parametrize("item", [5, None, ["x"], {"key": "x"}], ids=["number", "null", "list", "object"])
+def test_ranking_with_an_item_that_is_not_a_string_is_422(meeting, item):
+    meeting.open("waarden-en-normen")
+    phone = meeting.phone()
+    phone.join()
+    poll_id = meeting.polls["waarden-en-normen"]
+    status, _ = outcome(lambda: phone.answer(poll_id, json={"ranking": [*RANKING[:-1], item]}))
+    assert status == 422
+    assert meeting.answers("waarden-en-normen") == []
+
+
 # --- storage -------------------------------------------------------------------------------------
 
 
@@ -830,6 +860,13 @@ def test_text_results_are_sorted_alphabetically_never_in_stored_order(meetings):
     result = meeting.results("kernwaarde")
     assert result.shown
     assert result.texts == ("eerlijkheid", "Moed", "Vertrouwen", "zorg")
+    # The projector lists them in the same order.
+    meeting.show("kernwaarde")
+    meeting.reveal("kernwaarde")
+    page = meeting.app.test_client().get(f"/p/{meeting.projector}/stage").get_data(as_text=True)
+    listed = re.search(r'<ul class="text-answers">(.*?)</ul>', page, re.S)
+    assert listed is not None
+    assert re.findall(r"<li>(.*?)</li>", listed.group(1)) == ["eerlijkheid", "Moed", "Vertrouwen", "zorg"]
 
 
 def stage(client, meeting: Meeting) -> str:
@@ -1155,6 +1192,20 @@ def test_contribution_needs_a_joined_phone(meeting):
     assert meeting.contributions() == []
 
 
+@pytest.mark.xfail(
+    reason="BUG: the contribution view passes a JSON 'text' that is not a string to "
+    "contributions.normalise, whose unicodedata.normalize raises TypeError (a 500) instead of a 422",
+    strict=True,
+)
+@pytest.mark.parametrize("text", [5, ["a"], {"a": 1}, True], ids=["number", "list", "object", "true"])
+def test_contribution_whose_text_is_not_a_string_is_refused(meeting, text):
+    phone = meeting.phone()
+    phone.join()
+    status, _ = outcome(lambda: phone.request("POST", f"{phone.base}/contributions", json={"text": text}))
+    assert status in (400, 422)
+    assert meeting.contributions() == []
+
+
 def test_identical_text_twice_is_one_row_counted_twice(meeting):
     phone = meeting.phone()
     phone.join()
@@ -1306,6 +1357,7 @@ def wrong_codes(meeting: Meeting, count: int) -> list[str]:
     return codes
 
 
+GUESS_ALLOWANCE = 100  # "well before the end" of 1,000 guesses
 GUESS_ROUTES = {
     "join page": ("GET", "/j/{code}"),
     "state": ("GET", "/j/{code}/state"),
@@ -1345,7 +1397,9 @@ def test_join_code_guessing_meets_429_early(client, meeting, route):
             limited_at = number
             break
         assert status == 404, (number, status)
-    assert limited_at is not None and limited_at <= 100, limited_at
+        if number >= GUESS_ALLOWANCE:
+            break  # the verdict is in: no need to send the rest of the 1,000
+    assert limited_at is not None and limited_at <= GUESS_ALLOWANCE, limited_at
 
 
 def test_valid_code_page_views_are_not_counted_as_guesses(client, meeting):
@@ -1410,3 +1464,4 @@ def test_database_and_logs_hold_no_token_address_user_agent_or_order(app, meetin
     assert len(ids) == 10
     assert all(re.fullmatch(r"[0-9a-f]{32}", answer_id) for answer_id in ids)
     assert len(set(ids)) == 10
+

@@ -22,9 +22,21 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def load_user_from_request(request) -> User | None:
+    """API clients authenticate with `Authorization: Bearer <personal access token>`."""
+    from .tokens import user_for_token
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return user_for_token(token.strip())
+
+
 def init_login_manager(manager: LoginManager) -> None:
     """Configure the login manager: loader, login page, messages."""
     manager.user_loader(load_user)
+    manager.request_loader(load_user_from_request)
     manager.login_view = "auth.login"
     manager.login_message = _l("Please sign in to open this page.")
     manager.login_message_category = "info"

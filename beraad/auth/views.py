@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db, limiter
 from ..models import User
 from ..security import safe_next_url
-from . import service
+from . import service, tokens
 from .access import admin_required
 from .forms import LoginForm, NewUserForm, PasswordForm, UserUpdateForm
 
@@ -72,7 +72,28 @@ def account():
             login_user(current_user)  # the cookie now carries the new session version
             flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, tokens=tokens.tokens_of(current_user))
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_token():
+    name = request.form.get("name", "")
+    row, token = tokens.create_token(current_user, name)
+    db.session.commit()
+    flash(_("Token created. Copy it now: it is shown only this once."), "success")
+    return render_template("auth/account.html", form=PasswordForm(formdata=None), new_token=token,
+                           tokens=tokens.tokens_of(current_user))  # fmt: skip
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    row = next((t for t in tokens.tokens_of(current_user) if t.id == token_id), None) or abort(404)
+    tokens.revoke(row)
+    db.session.commit()
+    flash(_("Token revoked. It no longer works."), "success")
+    return redirect(url_for("auth.account") + "#tokens")
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
