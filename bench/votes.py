@@ -393,6 +393,7 @@ class BeraadRun:
     page_statuses: Counter = field(default_factory=Counter)
     join_statuses: Counter = field(default_factory=Counter)
     join_seconds: float = 0.0
+    join_cpu_seconds: float | None = None  # the workers' CPU time for all page loads + joins
     answer_statuses: Counter = field(default_factory=Counter)
     answer_seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
@@ -419,6 +420,12 @@ class BeraadRun:
     @property
     def answers_per_second(self) -> float:
         return self.accepted / self.answer_seconds if self.answer_seconds else 0.0
+
+    @property
+    def cpu_ms_per_join(self) -> float | None:
+        if self.join_cpu_seconds is None or not self.participants:
+            return None
+        return 1000 * self.join_cpu_seconds / self.participants
 
     @property
     def cpu_ms_per_answer(self) -> float | None:
@@ -582,7 +589,8 @@ def statuses(counter: Counter) -> str:
 def print_beraad_run(run: BeraadRun) -> None:
     print(f"  join:    {run.participants} pages + joins in {run.join_seconds:.2f} s "
           f"(page {statuses(run.page_statuses)}; join {statuses(run.join_statuses)}); "
-          f"participant rows {run.stored_participants}")  # fmt: skip
+          f"participant rows {run.stored_participants}; workers' CPU {ms(run.cpu_ms_per_join)} "
+          "per participant (page + join)")  # fmt: skip
     print(f"  answers: {run.accepted} accepted (2xx), {run.stored_answers} rows, lost {run.lost}; "
           f"statuses {statuses(run.answer_statuses)}")  # fmt: skip
     print(f"  answer phase: {run.answer_seconds:.2f} s -> {run.answers_per_second:.0f} answers/s; latency "
@@ -645,6 +653,7 @@ def summary_rows(run: BeraadRun, baseline: BaselineRun | None) -> dict[str, str]
         "state: database writes": str(state_writes(run)),
         "baseline upserts/s": f"{baseline.per_second:.0f}" if baseline else "n/a",
         "beraad / baseline": f"{ratio:.0%}" if ratio is not None else "n/a",
+        "workers' CPU per page + join": ms(run.cpu_ms_per_join),
         "workers' CPU per answer": ms(run.cpu_ms_per_answer),
         "workers' CPU per baseline upsert": ms(baseline.cpu_ms_per_request if baseline else None),
         "beraad / baseline, by CPU": f"{cpu:.0%}" if (cpu := cpu_ratio(run, baseline)) is not None else "n/a",
@@ -740,7 +749,9 @@ def measure_beraad(
 ) -> None:
     print(f"\n== beraad, N={item.participants:,} (session {item.join_code}, poll {item.poll_id})", flush=True)
     try:
+        cpu_before = server.cpu_seconds()
         phones = join_phase(run, server.port, item.join_code, args.threads, deadline)
+        run.join_cpu_seconds = server.cpu_seconds() - cpu_before
         deadline.check(f"join phase, N={item.participants}")
         choices = [rng.choice(item.options) for _ in phones]
         path = f"/j/{item.join_code}/polls/{item.poll_id}"

@@ -163,8 +163,9 @@ class DeliberationSession(db.Model):
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
     projector_token: Mapped[str] = mapped_column(String(64), unique=True)
     method_key: Mapped[str] = mapped_column(String(60))
-    method_snapshot: Mapped[dict] = mapped_column(JSON)
-    dilemmas_snapshot: Mapped[list] = mapped_column(JSON)
+    # Large: loaded only when used, so the participants' hot paths do not parse them.
+    method_snapshot: Mapped[dict] = mapped_column(JSON, deferred=True)
+    dilemmas_snapshot: Mapped[list] = mapped_column(JSON, deferred=True)
     current_position: Mapped[int] = mapped_column(default=0)
     show_contributions: Mapped[bool] = mapped_column(default=False)
     evaluation_open: Mapped[bool] = mapped_column(default=False)
@@ -172,7 +173,7 @@ class DeliberationSession(db.Model):
     case_consent: Mapped[str] = mapped_column(String(10), default="full")
     case_redacted: Mapped[str] = mapped_column(Text, default="")
     # After the retention period: the aggregates the summary needs; raw answers are gone.
-    archived_summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    archived_summary: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
     purged_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Bumped on every change; phones and the projector poll it (ETag) to learn of changes.
     version: Mapped[int] = mapped_column(default=1)

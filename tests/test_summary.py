@@ -236,7 +236,9 @@ def run_session(app, new_session):
     (tokens, keys, the secret) are collected before they are wiped.
     """
 
-    def run(title: str = TITLE, language: str = "nl", consent: str = "full", redacted: str = "") -> RanSession:
+    def run(
+        title: str = TITLE, language: str = "nl", consent: str = "full", redacted: str = ""
+    ) -> RanSession:
         ran = RanSession(new_session(title=title, language=language), [vote.new_token() for _ in range(5)])
         with app.app_context():
             session = load(ran.session_id)
@@ -259,7 +261,9 @@ def run_session(app, new_session):
                 sessions.open_poll(session, poll)
                 for index, raw in answers:
                     answer(poll, index, raw)
-                ran.voter_keys += db.session.scalars(select(Answer.voter_key).where(Answer.poll_id == poll.id))
+                ran.voter_keys += db.session.scalars(
+                    select(Answer.voter_key).where(Answer.poll_id == poll.id)
+                )
                 sessions.close_poll(session, poll)
                 db.session.commit()
                 return poll
@@ -307,7 +311,9 @@ def run_session(app, new_session):
 
             sessions.go_to_step(session, 8, now=at(84))
             sessions.save_notes(session, 8, NOTES[8])
-            sessions.add_action_point(session, "Bezwaar schriftelijk vastleggen", "onderzoeker", date(2030, 6, 1))
+            sessions.add_action_point(
+                session, "Bezwaar schriftelijk vastleggen", "onderzoeker", date(2030, 6, 1)
+            )
             sessions.add_action_point(session, "Protocol bespreken in het MT", "", None)
             db.session.commit()
             poll_round("conclusie", [(index, {"choice": choice}) for index, choice in enumerate("ABBBB")])
@@ -369,7 +375,8 @@ def download(client, session_id: int, kind: str):
     ("body", "expected"),
     [
         ("Een verhaal.\n\n**Moet ik de conclusies aanpassen?**\n", "Moet ik de conclusies aanpassen?"),
-        ("**Eerste vraag?**\n\nMeer verhaal.\n\n  **Mag ik het pakket houden?**  \n\nSlot.", "Mag ik het pakket houden?"),
+        ("**Eerste vraag?**\n\nMeer verhaal.\n\n  **Mag ik het pakket houden?**  \n\nSlot.",
+         "Mag ik het pakket houden?"),
         ("Dit is **belangrijk** voor mij.\nMag ik dat? Of moet ik dit? Slot.", "Of moet ik dit?"),
         ("Geen vraag hier. Alleen zinnen!\nNog een.", ""),
         ("", ""),
@@ -426,7 +433,11 @@ def test_summary_polls_rows_percentages_and_k(app, run_session):
 
     last = polls["conclusie"]
     assert (last.question, last.count, last.shown) == ("Naar welke kant neig je nu, na het gesprek?", 5, True)
-    assert [(row.key, row.count, row.percent) for row in last.rows] == [("A", 1, 20), ("B", 4, 80), ("C", 0, 0)]
+    assert [(row.key, row.count, row.percent) for row in last.rows] == [
+        ("A", 1, 20),
+        ("B", 4, 80),
+        ("C", 0, 0),
+    ]
 
 
 def test_summary_before_after_compares_conclusie_with_moreel_dilemma(app, run_session):
@@ -475,7 +486,13 @@ def test_summary_follows_the_session_language(app, run_session):
     assert [row.label for row in summary.polls[1].rows][:2] == ["Integrity", "Transparency"]
     assert [step.title for step in summary.steps][:3] == ["Introduction", "The case", "Clarifying questions"]
     assert summary.evaluation[0].question == "I recognised the case from my own work."
-    for heading in ("## Steps", "## Votes", "## Anonymous contributions", "## Action points", "## Evaluation"):
+    for heading in (
+        "## Steps",
+        "## Votes",
+        "## Anonymous contributions",
+        "## Action points",
+        "## Evaluation",
+    ):
         assert heading in text
     assert "Naar welke kant" not in text and "Stappen" not in text
     assert csv_rows(table)[0][2:4] == ["Step", "Question"]
@@ -688,10 +705,18 @@ def test_csv_has_one_row_per_option_with_counts_percents_and_before(app, run_ses
         (key, label, str(points), str(percent)) for key, label, points, percent in RANKING_ROWS
     ]
     # Below k: one row, only the count, shown 'no'.
-    for kind, key in (("poll", "eigen-afweging"), ("evaluation", "kijk-veranderd"), ("evaluation", "verbeterpunt")):
+    for kind, key in (
+        ("poll", "eigen-afweging"),
+        ("evaluation", "kijk-veranderd"),
+        ("evaluation", "verbeterpunt"),
+    ):
         assert cells(key, "kind", *columns) == [(kind, "", "", "", "", "2", "no", "")]
     assert {r["kind"] for r in by_poll["herkenbaar"]} == {"evaluation"}
-    assert cells("herkenbaar", "option", "Aantal", "Procent")[2:] == [("3", "1", "25"), ("4", "2", "50"), ("5", "1", "25")]
+    assert cells("herkenbaar", "option", "Aantal", "Procent")[2:] == [
+        ("3", "1", "25"),
+        ("4", "2", "50"),
+        ("5", "1", "25"),
+    ]
     assert len(by_poll["cijfer"]) == 10
     assert not any(cell.startswith(("=", "+", "@")) for row in csv_rows(table) for cell in row)
 
@@ -702,7 +727,7 @@ def test_download_views_content_types_and_filenames(app, client, auth, run_sessi
     for kind, content_type in (("md", "text/markdown; charset=utf-8"), ("csv", "text/csv; charset=utf-8")):
         response = download(client, ran.session_id, kind)
         assert response.status_code == 200
-        assert response.content_type == content_type
+        assert response.headers["Content-Type"] == content_type, kind  # one charset, not two
         assert response.headers["Content-Disposition"] == f'attachment; filename="beraad-{DAY}-{SLUG}.{kind}"'
         assert response.headers["Cache-Control"] == "no-store"
     with app.app_context():
@@ -903,9 +928,13 @@ def test_odd_sessions_give_a_summary_and_valid_markdown_and_csv(app, client, aut
         assert summary.date == utcnow().date().isoformat()  # not started: the day it was created
         assert "_Er is niet gestemd._" in text and "_Geen actiepunten._" in text
     elif name == "nothing-answered":
-        assert [(p.key, p.count, p.shown, p.rows) for p in summary.polls] == [("moreel-dilemma", 0, False, ())]
-        assert rows[1:] == [["poll", "moreel-dilemma", "Morele vraag en dilemma", "Naar welke kant neig je nu?",
-                             "choice", "", "", "", "", "0", "no", ""]]  # fmt: skip
+        assert [(p.key, p.count, p.shown, p.rows) for p in summary.polls] == [
+            ("moreel-dilemma", 0, False, ())
+        ]
+        assert rows[1:] == [
+            ["poll", "moreel-dilemma", "Morele vraag en dilemma", "Naar welke kant neig je nu?",
+             "choice", "", "", "", "", "0", "no", ""],
+        ]  # fmt: skip
         assert all(not step.notes for step in summary.steps)
         assert text.count("_Geen notities._") == 10
     elif name == "long-note":

@@ -197,7 +197,7 @@ def test_labels_follow_the_summary_language():
         assert label not in english
     for label in [
         "Participants 6", "Facilitator Anna de Vries", "Date 25 November 2026", "Steps", "Action points",
-        "planned 90 min, actual 97 min", "14 points (78%)", "before 4 (67%) now 1 (17%)", "Mean: 4.2",
+        "planned 90 min, actual 97 min", "14 points (78%)", "before 4 (67%) now 1 (17%)", "Average: 4.2",
         "2 answers — results are only shown from 3 answers", "Who (role)", "15 December 2026", "Page 1 of",
     ]:  # fmt: skip
         assert label in english, label

@@ -25,6 +25,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    multiple,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -1078,18 +1079,22 @@ def tally_machine(meetings):
 
         phones = Bundle("phones")
 
-        @initialize(k=st.integers(min_value=2, max_value=4))
+        @initialize(target=phones, k=st.integers(min_value=2, max_value=4))
         def create(self, k):
             self.meeting = meetings(k=k)
             self.meeting.open("moreel-dilemma")
             self.model: dict[str, str] = {}
             self.closed = False
+            return multiple(*(self.join_new() for _ in range(2)))  # so answers can start at once
 
-        @rule(target=phones)
-        def join(self):
+        def join_new(self) -> str:
             token = vote.new_token()
             self.meeting.join_token(token)
             return token
+
+        @rule(target=phones)
+        def join(self):
+            return self.join_new()
 
         def _submit(self, token: str, choice: str) -> None:
             if self.closed:
@@ -1159,8 +1164,8 @@ def test_tally_follows_a_model_of_joins_answers_changes_and_close(meetings):
     run_state_machine_as_test(
         tally_machine(meetings),
         settings=settings(
-            max_examples=20,
-            stateful_step_count=15,
+            max_examples=25,
+            stateful_step_count=20,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow],

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..bank import service as bank
-from ..extensions import db
+from ..extensions import db, limiter
 from ..methods import service as methods
 from ..models import DeliberationSession, Dilemma, DilemmaStatus
 from ..qr import qr_svg
@@ -372,6 +372,7 @@ def projector_stage(token: str):
 
 
 @bp.route("/p/<token>/state")
+@limiter.exempt  # polled every second; it only reads a few counters
 def projector_state_json(token: str):
     signature = service.live_signature(token)
     if signature is None:

@@ -2,7 +2,7 @@
 
 LABELS = {
     "nl": {
-        "summary": "Verslag", "date": "Datum", "method": "Methode", "facilitator": "Gespreksleider",
+        "summary": "Verslag moreel beraad", "date": "Datum", "method": "Methode", "facilitator": "Gespreksleider",
         "participants": "Deelnemers", "time": "Tijd", "planned": "gepland", "actual": "werkelijk",
         "minutes": "min", "dilemma": "Dilemma", "steps": "Stappen", "notes": "Notities",
         "no_notes": "Geen notities.", "polls": "Stemmingen", "no_polls": "Er is niet gestemd.",
@@ -17,9 +17,14 @@ LABELS = {
         "consent_question": "Alleen de morele vraag, op verzoek van de casusinbrenger.",
         "anonymity": "Dit verslag bevat alleen totalen. Resultaten van minder dan {k} antwoorden "
                      "worden niet getoond.",
+        "planned_actual": "gepland {planned} min, werkelijk {actual} min",
+        "not_closed": "Voorlopig verslag: de sessie is nog niet afgesloten.",
+        "no_dilemma": "Geen dilemma vastgelegd.", "no_steps": "Geen stappen vastgelegd.",
+        "answer": "antwoord", "point": "punt", "compared": "eerst: {question}",
+        "no_answers": "Geen antwoorden.", "page": "Pagina {page} van {total}",
     },
     "en": {
-        "summary": "Summary", "date": "Date", "method": "Method", "facilitator": "Facilitator",
+        "summary": "Moral case deliberation summary", "date": "Date", "method": "Method", "facilitator": "Facilitator",
         "participants": "Participants", "time": "Time", "planned": "planned", "actual": "actual",
         "minutes": "min", "dilemma": "Dilemma", "steps": "Steps", "notes": "Notes",
         "no_notes": "No notes.", "polls": "Votes", "no_polls": "There were no votes.",
@@ -34,6 +39,11 @@ LABELS = {
         "consent_question": "Only the moral question, at the case presenter's request.",
         "anonymity": "This summary contains totals only. Results of fewer than {k} answers "
                      "are not shown.",
+        "planned_actual": "planned {planned} min, actual {actual} min",
+        "not_closed": "Provisional summary: the session has not been closed yet.",
+        "no_dilemma": "No dilemma recorded.", "no_steps": "No steps recorded.",
+        "answer": "answer", "point": "point", "compared": "before: {question}",
+        "no_answers": "No answers.", "page": "Page {page} of {total}",
     },
 }  # fmt: skip
 MONTHS = {

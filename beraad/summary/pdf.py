@@ -35,58 +35,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from .labels import LABELS, MONTHS
 from .model import DilemmaSummary, PollSummary, ResultRow, StepSummary, Summary
-
-LABELS = {
-    "nl": {
-        "summary": "Verslag moreel beraad", "date": "Datum", "method": "Methode",
-        "facilitator": "Gespreksleider", "participants": "Deelnemers", "time": "Tijd",
-        "planned_actual": "gepland {planned} min, werkelijk {actual} min",
-        "not_closed": "Voorlopig verslag: de sessie is nog niet afgesloten.",
-        "dilemma": "Dilemma", "no_dilemma": "Geen dilemma vastgelegd.",
-        "consent_redacted": "Aangepaste tekst, met instemming van de casusinbrenger.",
-        "consent_question": "Alleen de morele vraag, op verzoek van de casusinbrenger.",
-        "steps": "Stappen", "no_steps": "Geen stappen vastgelegd.", "no_notes": "Geen notities.",
-        "polls": "Stemmingen", "no_polls": "Er is niet gestemd.",
-        "anonymity": "Dit verslag bevat alleen totalen. Resultaten van minder dan {k} antwoorden "
-                     "worden niet getoond.",
-        "step": "Stap", "answer": "antwoord", "answers": "antwoorden",
-        "hidden": "resultaten worden pas getoond vanaf {k} antwoorden",
-        "point": "punt", "points": "punten", "before": "eerst", "after": "nu",
-        "compared": "eerst: {question}", "mean": "Gemiddelde", "no_answers": "Geen antwoorden.",
-        "contributions": "Anonieme bijdragen", "no_contributions": "Geen bijdragen vrijgegeven.",
-        "actions": "Actiepunten", "no_actions": "Geen actiepunten.", "what": "Wat",
-        "who": "Wie (rol)", "when": "Wanneer", "evaluation": "Evaluatie",
-        "no_evaluation": "Geen evaluatie ingevuld.", "page": "Pagina {page} van {total}",
-    },
-    "en": {
-        "summary": "Moral case deliberation summary", "date": "Date", "method": "Method",
-        "facilitator": "Facilitator", "participants": "Participants", "time": "Time",
-        "planned_actual": "planned {planned} min, actual {actual} min",
-        "not_closed": "Provisional summary: the session has not been closed yet.",
-        "dilemma": "Dilemma", "no_dilemma": "No dilemma recorded.",
-        "consent_redacted": "Edited text, with the case presenter's consent.",
-        "consent_question": "Only the moral question, at the case presenter's request.",
-        "steps": "Steps", "no_steps": "No steps recorded.", "no_notes": "No notes.",
-        "polls": "Votes", "no_polls": "There were no votes.",
-        "anonymity": "This summary contains totals only. Results of fewer than {k} answers "
-                     "are not shown.",
-        "step": "Step", "answer": "answer", "answers": "answers",
-        "hidden": "results are only shown from {k} answers",
-        "point": "point", "points": "points", "before": "before", "after": "now",
-        "compared": "before: {question}", "mean": "Mean", "no_answers": "No answers.",
-        "contributions": "Anonymous contributions", "no_contributions": "No contributions released.",
-        "actions": "Action points", "no_actions": "No action points.", "what": "What",
-        "who": "Who (role)", "when": "By when", "evaluation": "Evaluation",
-        "no_evaluation": "No evaluation filled in.", "page": "Page {page} of {total}",
-    },
-}  # fmt: skip
-MONTHS = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}  # fmt: skip
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_FILES = {  # our name: (DejaVu file, bundled Vera fallback)
@@ -485,7 +435,7 @@ def _poll(poll: PollSummary, summary: Summary, words: dict, styles: dict) -> lis
     else:
         body += _bars(poll, before if before is not None and before.shown else None, words, styles)
     if poll.mean is not None:
-        mean = f"<b>{_esc(words['mean'])}:</b> {_number(poll.mean, summary.language)}"
+        mean = f"<b>{_esc(words['mean'].capitalize())}:</b> {_number(poll.mean, summary.language)}"
         body.append(Paragraph(mean, styles["mean"]))
     if not body:
         body.append(Paragraph(_esc(words["no_answers"]), styles["note"]))

@@ -83,6 +83,34 @@ def _set_token_cookie(response, session: DeliberationSession, token: str) -> Non
     )
 
 
+def _refused(session: DeliberationSession, error: service.VoteError):
+    """Answer a refused participant request: JSON for clients, a plain page for phones."""
+    db.session.rollback()
+    with force_locale(_phone_language(session)):
+        message = vote_error_message(error.message)
+    if request.is_json:
+        return jsonify(error={"code": error.message, "message": message}), error.code
+    return _render(session, "vote/problem.html", error.code, message=message)
+
+
+def _phone_page(session: DeliberationSession, token: str, joined: bool, status: int = 200, **extra):
+    """The participant's page: the current step, the open poll, the evaluation when open."""
+    context = stage_context(session)
+    poll = context["poll"]
+    return _render(
+        session,
+        "vote/phone.html",
+        status,
+        stage=context,
+        joined=joined,
+        answer=service.my_answer(session, poll, token) if (joined and poll is not None) else None,
+        poll_is_open=poll is not None and poll.status == PollStatus.OPEN,
+        evaluation_items=evaluation.items(session) if session.evaluation_open else (),
+        evaluation_answers=evaluation.my_answers(session, token) if joined else {},
+        **extra,
+    )
+
+
 @bp.route("/join")
 def find():
     """The code box on the start page (GET, so it works without JavaScript)."""
@@ -105,20 +133,7 @@ def join(join_code: str):
         return _render(session, "vote/closed.html", 410)
     fresh = token is None
     token = token or service.new_token()
-    joined = not fresh and service.has_joined(session, token)
-    context = stage_context(session)
-    poll = context["poll"]
-    answer = service.my_answer(session, poll, token) if (joined and poll is not None) else None
-    response = _render(
-        session,
-        "vote/phone.html",
-        stage=context,
-        joined=joined,
-        answer=answer,
-        poll_is_open=poll is not None and poll.status == PollStatus.OPEN,
-        evaluation_items=evaluation.items(session) if session.evaluation_open else (),
-        evaluation_answers=evaluation.my_answers(session, token) if joined else {},
-    )
+    response = _phone_page(session, token, joined=not fresh and service.has_joined(session, token))
     if fresh:
         _set_token_cookie(response, session, token)
     response.headers["Cache-Control"] = "no-store"
@@ -145,6 +160,7 @@ def register(join_code: str):
 
 
 @bp.route("/j/<join_code>/state")
+@limiter.exempt  # polled every two seconds by every phone; it only reads one number
 def state(join_code: str):
     """Cheap polling: one indexed read of the version; 304 when nothing changed."""
     version = sessions.version_by_join_code(join_code)
@@ -201,12 +217,7 @@ def answer(join_code: str, poll_id: str):
         outcome = service.submit_answer(session, poll_id, token, body)
         db.session.commit()
     except service.VoteError as error:
-        db.session.rollback()
-        with force_locale(_phone_language(session)):
-            message = vote_error_message(error.message)
-        if request.is_json:
-            return jsonify(error={"code": error.message, "message": message}), error.code
-        return _render(session, "vote/problem.html", error.code, message=message)
+        return _refused(session, error)
     if request.is_json:
         return jsonify(status=outcome), 201 if outcome == "created" else 200
     with force_locale(_phone_language(session)):
@@ -226,6 +237,8 @@ def contribute(join_code: str):
     text = payload.get("text") or ""
     confirmed = str(payload.get("confirm", "")).lower() in ("1", "true", "yes")
     try:
+        if not isinstance(text, str):
+            raise service.VoteError(422, "malformed")
         if token is None or not service.has_joined(session, token):
             raise service.VoteError(403, "not_joined")
         reasons = contributions.personal_data_reasons(contributions.normalise(text))
@@ -235,22 +248,16 @@ def contribute(join_code: str):
         contributions.submit(session, text)
         db.session.commit()
     except service.VoteError as error:
+        if request.is_json or error.message not in ("personal_data", "too_long", "empty"):
+            return _refused(session, error)
+        # Show the phone page again with the text kept, so nothing typed is lost.
         db.session.rollback()
         with force_locale(_phone_language(session)):
             message = vote_error_message(error.message)
-        if request.is_json:
-            return jsonify(error={"code": error.message, "message": message}), error.code
-        if error.message in ("personal_data", "too_long", "empty"):
-            context = stage_context(session)
-            poll = context["poll"]
-            return _render(
-                session, "vote/phone.html", 422, stage=context, joined=True,
-                answer=service.my_answer(session, poll, token) if poll is not None else None,
-                poll_is_open=poll is not None and poll.status == PollStatus.OPEN,
-                contribution_text=text[:2000], contribution_warning=message,
-                needs_confirm=error.message == "personal_data",
-            )  # fmt: skip
-        return _render(session, "vote/problem.html", error.code, message=message)
+        return _phone_page(
+            session, token, joined=True, status=422, contribution_text=text[:2000],
+            contribution_warning=message, needs_confirm=error.message == "personal_data",
+        )  # fmt: skip
     if request.is_json:
         return jsonify(status="received"), 201
     with force_locale(_phone_language(session)):
@@ -274,12 +281,7 @@ def evaluate(join_code: str):
         evaluation.submit(session, token, payload)
         db.session.commit()
     except service.VoteError as error:
-        db.session.rollback()
-        with force_locale(_phone_language(session)):
-            message = vote_error_message(error.message)
-        if request.is_json:
-            return jsonify(error={"code": error.message, "message": message}), error.code
-        return _render(session, "vote/problem.html", error.code, message=message)
+        return _refused(session, error)
     if request.is_json:
         return jsonify(status="received"), 201
     with force_locale(_phone_language(session)):
