@@ -139,6 +139,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     )  # fmt: skip
     return {
         "body": body,
+        "body_continued": ParagraphStyle("body_continued", body, spaceAfter=0),
         "title": ParagraphStyle("title", body, fontName=BOLD, fontSize=18, leading=23, spaceAfter=10),
         "h2": ParagraphStyle(
             "h2", body, fontName=BOLD, fontSize=13.5, leading=17, spaceBefore=14, spaceAfter=6, keepWithNext=1
@@ -293,8 +294,22 @@ def _markdown(text: str, styles: dict) -> list:
         elif kind == "quote":
             flowables.append(Paragraph(markup, styles["quote"]))
         else:
-            flowables.append(Paragraph(markup, styles["body"]))
+            flowables += _long_paragraph("\n".join(lines), styles)
     return flowables
+
+
+CHUNK_WORDS = 120
+
+
+def _long_paragraph(text: str, styles: dict) -> list:
+    """A paragraph; a very long one in chunks, because reportlab re-breaks a paragraph's lines
+    every time it splits over a page (a 10,000-word note would take seconds)."""
+    words = text.split(" ")
+    if len(words) <= CHUNK_WORDS * 2:
+        return [Paragraph(_inline(text), styles["body"])]
+    chunks = [" ".join(words[i : i + CHUNK_WORDS]) for i in range(0, len(words), CHUNK_WORDS)]
+    flowables = [Paragraph(_inline(chunk), styles["body_continued"]) for chunk in chunks[:-1]]
+    return [*flowables, Paragraph(_inline(chunks[-1]), styles["body"])]
 
 
 def _long_date(iso: str | None, language: str) -> str:
