@@ -113,7 +113,12 @@ def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
         order = raw.get("ranking")
         if isinstance(order, str):
             order = [part for part in order.split(",") if part]
-        if not isinstance(order, list) or sorted(order) != sorted(keys) or len(set(order)) != len(keys):
+        if (
+            not isinstance(order, list)
+            or not all(isinstance(item, str) for item in order)
+            or len(order) != len(keys)
+            or set(order) != set(keys)
+        ):
             raise VoteError(422, "bad_ranking")
         return {"ranking": order}
     if poll.type == "text":

@@ -46,7 +46,10 @@ def _token_rate_key() -> str:
     """Rate limits on answers count per participant token, never per address (NAT)."""
     code = sessions.normalise_join_code(request.view_args.get("join_code", ""))
     name = f"__Host-bp-{code}" if request.is_secure else f"bp-{code}"
-    return "token:" + (request.cookies.get(name) or "none")
+    token = request.cookies.get(name)
+    # Without a cookie the request is refused anyway; count it per address so that one
+    # cookieless sender cannot use up a bucket shared with others.
+    return f"token:{token}" if token else f"address:{request.remote_addr}"
 
 
 def _phone_language(session: DeliberationSession) -> str:
@@ -56,6 +59,13 @@ def _phone_language(session: DeliberationSession) -> str:
 
 def _only_failed_lookups(response) -> bool:
     return response.status_code == 404
+
+
+# Guessing join codes: only unknown codes count (a whole ministry behind one NAT address opens
+# a valid code freely), in one bucket shared by every route that tells whether a code exists.
+guessing_limit = limiter.shared_limit(
+    "30 per minute", scope="join-code-guesses", deduct_when=_only_failed_lookups
+)
 
 
 def get_session_or_404(join_code: str) -> DeliberationSession:
@@ -121,7 +131,7 @@ def find():
 
 
 @bp.route("/j/<join_code>")
-@limiter.limit("30 per minute", deduct_when=_only_failed_lookups)
+@guessing_limit
 def join(join_code: str):
     session = sessions.get_by_join_code(join_code)
     if session is None:
@@ -141,6 +151,7 @@ def join(join_code: str):
 
 
 @bp.route("/j/<join_code>/join", methods=["POST"])
+@guessing_limit
 def register(join_code: str):
     session = get_session_or_404(join_code)
     token = participant_token(session) or service.new_token()
@@ -160,7 +171,7 @@ def register(join_code: str):
 
 
 @bp.route("/j/<join_code>/state")
-@limiter.exempt  # polled every two seconds by every phone; it only reads one number
+@guessing_limit
 def state(join_code: str):
     """Cheap polling: one indexed read of the version; 304 when nothing changed."""
     version = sessions.version_by_join_code(join_code)

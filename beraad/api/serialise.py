@@ -1,0 +1,225 @@
+"""The API's JSON shapes: plain dicts from models and logic results (described in openapi.yaml)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+
+from ..bank.search import SearchPage
+from ..methods.loader import Method
+from ..models import (
+    ActionPoint,
+    Contribution,
+    DeliberationSession,
+    Dilemma,
+    Poll,
+    PollStatus,
+    SessionStep,
+    User,
+)
+from ..sessions import service as sessions
+from ..sessions.state import poll_results, poll_view
+from ..vote.service import Results, answer_count
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """A naive UTC datetime as RFC 3339 text."""
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def user(person: User) -> dict:
+    return {
+        "id": person.id,
+        "username": person.username,
+        "display_name": person.display_name,
+        "role": person.role,
+    }
+
+
+def dilemma_summary(dilemma: Dilemma) -> dict:
+    return {
+        "slug": dilemma.slug,
+        "title": dilemma.title,
+        "language": dilemma.language,
+        "status": dilemma.status,
+        "themes": list(dilemma.themes or []),
+        "levels": list(dilemma.levels or []),
+        "roles": list(dilemma.roles or []),
+        "options": [{"key": o["key"], "text": o["text"]} for o in dilemma.options or []],
+        "updated_at": timestamp(dilemma.updated_at),
+    }
+
+
+def dilemma(item: Dilemma, transitions: tuple[str, ...]) -> dict:
+    return {
+        **dilemma_summary(item),
+        "body": item.body,
+        "sources": list(item.sources or []),
+        "created_at": timestamp(item.created_at),
+        "allowed_transitions": list(transitions),
+    }
+
+
+def search_page(page: SearchPage) -> dict:
+    return {
+        "items": [dilemma_summary(item) for item in page.items],
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "pages": page.pages,
+    }
+
+
+def method_summary(method: Method) -> dict:
+    return {
+        "key": method.key,
+        "name": {"nl": method.name.nl, "en": method.name.en},
+        "summary": {"nl": method.summary.nl, "en": method.summary.en},
+        "minutes": method.minutes,
+        "group_size": list(method.group_size),
+        "dilemmas": list(method.dilemmas),
+        "steps": len(method.steps),
+    }
+
+
+def method(definition: Method) -> dict:
+    data = definition.to_dict()
+    return {**data, "group_size": list(data["group_size"]), "dilemmas": list(data["dilemmas"])}
+
+
+def session_summary(session: DeliberationSession, viewer: User) -> dict:
+    return {
+        "id": session.id,
+        "title": session.title,
+        "status": session.status,
+        "language": session.language,
+        "k": session.k,
+        "method_key": session.method_key,
+        "owner_id": session.owner_id,
+        "can_control": sessions.can_control(viewer, session),
+        "created_at": timestamp(session.created_at),
+        "started_at": timestamp(session.started_at),
+        "closed_at": timestamp(session.closed_at),
+    }
+
+
+def step(session: DeliberationSession, item: SessionStep) -> dict:
+    timer = sessions.timer_state(item)
+    method = sessions.method_of(session)
+    definition = next(s for s in method.steps if s.key == item.step_key)
+    poll = next((p for p in session.polls if p.position == item.position), None)
+    return {
+        "position": item.position,
+        "key": item.step_key,
+        "title": definition.title.get(session.language),
+        "dilemma_index": item.dilemma_index,
+        "planned_minutes": item.planned_minutes,
+        "extra_minutes": item.extra_minutes,
+        "elapsed_seconds": timer.elapsed_seconds,
+        "running": timer.running,
+        "notes": item.notes,
+        "poll_id": poll.id if poll is not None else None,
+    }
+
+
+def poll(session: DeliberationSession, item: Poll) -> dict:
+    return {
+        **poll_view(session, item),
+        "key": item.key,
+        "position": item.position,
+        "dilemma_index": item.dilemma_index,
+        "compare_with_id": item.compare_with_id,
+        "answers": answer_count(item.id),
+    }
+
+
+def action_point(point: ActionPoint) -> dict:
+    return {
+        "id": point.id,
+        "what": point.what,
+        "who": point.who,
+        "due": point.due.isoformat() if point.due else None,
+    }
+
+
+def session_detail(session: DeliberationSession, viewer: User) -> dict:
+    return {
+        **session_summary(session, viewer),
+        "version": session.version,
+        "join_code": session.join_code,
+        "join_url": url_for("vote.join", join_code=session.join_code, _external=True),
+        "projector_url": url_for("sessions.projector", token=session.projector_token, _external=True),
+        "facilitator_name": session.facilitator_name,
+        "current_position": session.current_position,
+        "participants": sessions.participant_count(session),
+        "show_contributions": session.show_contributions,
+        "evaluation_open": session.evaluation_open,
+        "case_consent": session.case_consent,
+        "dilemmas": [
+            {
+                "slug": d["slug"],
+                "title": d["title"],
+                "language": d["language"],
+                "body": d["body"],
+                "options": [{"key": o["key"], "text": o["text"]} for o in d["options"]],
+            }
+            for d in session.dilemmas_snapshot
+        ],
+        "steps": [step(session, item) for item in session.steps],
+        "polls": [poll(session, item) for item in session.polls],
+        "action_points": [action_point(point) for point in session.action_points],
+    }
+
+
+def results(res: Results | None) -> dict | None:
+    """A poll's aggregate; below k only the count (rows and texts stay empty)."""
+    if res is None:
+        return None
+    return {
+        "count": res.count,
+        "k": res.k,
+        "shown": res.shown,
+        "rows": [{"key": str(r[0]), "label": str(r[1]), "count": r[2], "percent": r[3]} for r in res.rows],
+        "texts": list(res.texts),
+        "mean": res.mean,
+    }
+
+
+def session_results(session: DeliberationSession) -> dict:
+    """Every poll that has opened: closed ones with their results (k rule), open ones only counted."""
+    polls = []
+    for item in session.polls:
+        if item.status == PollStatus.PENDING:
+            continue
+        closed = poll_results(session, item)
+        polls.append(
+            {
+                "poll_id": item.id,
+                "key": item.key,
+                "position": item.position,
+                "type": item.type,
+                "status": item.status,
+                "question": item.spec["question"][session.language],
+                "answers": answer_count(item.id),
+                "results": results(closed["results"]),
+                "before": results(closed["before"]),
+            }
+        )
+    return {
+        "session_id": session.id,
+        "status": session.status,
+        "k": session.k,
+        "participants": sessions.participant_count(session),
+        "polls": polls,
+    }
+
+
+def contribution(item: Contribution) -> dict:
+    return {
+        "id": item.id,
+        "text": item.text,
+        "count": item.count,
+        "status": item.status,
+        "flagged": item.flagged,
+    }
