@@ -107,7 +107,8 @@ def test_three_phones_join_by_qr_vote_change_and_contribute(browser, live_server
 
     # An anonymous contribution, released by the facilitator.
     go_to_step(facilitator, 5)
-    phones[1].reload()
+    # The phone follows by itself (it polls the state and reloads when the session moves on).
+    expect(phones[1].locator(".step-count")).to_contain_text("5", timeout=5000)
     phones[1].fill("#contribution", "Onafhankelijkheid van het onderzoek <script>alert(1)</script>")
     phones[1].locator("#contribute button.big-button:not(.secondary)").click()
     phones[1].wait_for_load_state()
@@ -126,7 +127,7 @@ def test_three_phones_join_by_qr_vote_change_and_contribute(browser, live_server
     go_to_step(facilitator, 7)
     open_poll(facilitator)
     for phone in phones[:2]:
-        phone.reload()
+        expect(phone.locator("#poll input[name=choice][value=C]")).to_be_visible(timeout=5000)
         vote(phone, "C")
     close_and_reveal(facilitator)
     expect(projector.locator(".results-hidden")).to_contain_text("2", timeout=3000)
