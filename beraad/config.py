@@ -91,6 +91,8 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "TRUSTED_PROXIES": 0,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Per personal access token (per signed-in user or address without one), over all of /api/v1.
+    "API_RATE_LIMIT": "300 per minute",
     "BERAAD_K": 3,
     "BERAAD_RETENTION_DAYS": 30,
     "BANK_PAGE_SIZE": 20,

@@ -37,10 +37,8 @@ class Body:
     def __init__(self, data: dict, allowed: tuple[str, ...]):
         unknown = sorted(set(data) - set(allowed))
         if unknown:
-            raise ApiError(
-                422, "unknown_field", f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}.",
-                field=unknown[0],
-            )  # fmt: skip
+            message = f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}."
+            raise ApiError(422, "unknown_field", message, field=unknown[0])
         self.data = data
 
     def __contains__(self, key: str) -> bool:
@@ -127,7 +125,9 @@ class Body:
 def json_body(allowed: tuple[str, ...]) -> Body:
     """The request's JSON object; 415 for another content type, 400 for broken JSON."""
     if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "Send a JSON body with 'Content-Type: application/json'.")
+        raise ApiError(
+            415, "unsupported_media_type", "Send a JSON body with 'Content-Type: application/json'."
+        )
     raw = request.get_data(cache=True)  # 413 when larger than MAX_CONTENT_LENGTH
     try:
         data = json.loads(raw)
@@ -144,7 +144,9 @@ def query_integer(name: str, default: int, minimum: int, maximum: int) -> int:
     if raw is None or raw == "":
         return default
     if not re.fullmatch(r"\d{1,9}", raw) or not minimum <= int(raw) <= maximum:
-        raise ApiError(422, "invalid", f"'{name}' must be a whole number from {minimum} to {maximum}", field=name)
+        raise ApiError(
+            422, "invalid", f"'{name}' must be a whole number from {minimum} to {maximum}", field=name
+        )
     return int(raw)
 
 

@@ -37,7 +37,8 @@ def schema_name(schema: dict | None) -> str:
     if "oneOf" in schema or "anyOf" in schema:
         return " | ".join(schema_name(s) for s in schema.get("oneOf") or schema.get("anyOf"))
     kind = schema.get("type", "object")
-    return " | ".join(kind) if isinstance(kind, list) else (schema.get("format") or kind)
+    name = " | ".join(kind) if isinstance(kind, list) else (schema.get("format") or kind)
+    return f"{name}: {', '.join(map(str, schema['enum']))}" if "enum" in schema else name
 
 
 def _content(document: dict, node: dict) -> list[dict]:

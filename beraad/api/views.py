@@ -31,6 +31,7 @@ from ..models import (
     DilemmaStatus,
     Poll,
 )
+from ..render import render_markdown
 from ..sessions import service as sessions
 from ..sessions.forms import MAX_DILEMMAS
 from ..sessions.state import projector_state
@@ -89,7 +90,7 @@ def visible_statuses() -> list[str] | None:
 
 
 def get_dilemma_or_404(slug: str) -> Dilemma:
-    dilemma = bank.get_by_slug(slug) if SLUG_PATTERN.match(slug) and len(slug) <= 100 else None
+    dilemma = bank.get_by_slug(slug) if SLUG_PATTERN.fullmatch(slug) and len(slug) <= 100 else None
     statuses = visible_statuses()
     if dilemma is None or (statuses is not None and dilemma.status not in statuses):
         raise ApiError(404, "not_found", "No dilemma with this id.")
@@ -107,7 +108,9 @@ def get_controlled_session(session_id: int) -> DeliberationSession:
     """The session, if the caller may run it (owner or admin); else 403."""
     session = get_session_or_404(session_id)
     if not sessions.can_control(current_user, session):
-        raise ApiError(403, "forbidden", "Only the facilitator who owns this session, or an admin, can run it.")
+        raise ApiError(
+            403, "forbidden", "Only the facilitator who owns this session, or an admin, can run it."
+        )
     return session
 
 
@@ -115,7 +118,9 @@ def get_readable_session(session_id: int) -> DeliberationSession:
     """The session, if the caller may read its results and summary; else 403."""
     session = get_session_or_404(session_id)
     if not summary_views.can_read_summary(current_user, session):
-        raise ApiError(403, "forbidden", "Only the session's facilitator, coordinators and admins can read this.")
+        raise ApiError(
+            403, "forbidden", "Only the session's facilitator, coordinators and admins can read this."
+        )
     return session
 
 
@@ -133,7 +138,9 @@ def change(action: Callable[[], object], *, invalid: bool = False):
     except sessions.SessionClosedError as error:
         raise ApiError(409, "session_closed", str(error)) from None
     except sessions.SessionError as error:
-        raise (ApiError(422, "invalid", str(error)) if invalid else ApiError(409, "wrong_state", str(error)))
+        if invalid:
+            raise ApiError(422, "invalid", str(error)) from None
+        raise ApiError(409, "wrong_state", str(error)) from None
     db.session.commit()
     return result
 
@@ -159,6 +166,7 @@ def docs():
         info=document["info"],
         groups=spec.operations_by_tag(document),
         schemas=spec.schema_summaries(document),
+        markdown=render_markdown,  # descriptions are CommonMark in OpenAPI; sanitised like all Markdown
     )
 
 
@@ -267,7 +275,7 @@ def list_methods():
 
 @bp.route("/methods/<key>")
 def get_method(key: str):
-    method = methods.get_method(key) if KEY_PATTERN.match(key) and len(key) <= 60 else None
+    method = methods.get_method(key) if KEY_PATTERN.fullmatch(key) and len(key) <= 60 else None
     if method is None:
         raise ApiError(404, "not_found", "No method with this key.")
     return jsonify(serialise.method(method))
@@ -290,10 +298,10 @@ def create_session():
     language = body.choice("language", ("nl", "en"), default=current_app.config["BABEL_DEFAULT_LOCALE"])
     k = body.integer("k", minimum=2, maximum=50, default=current_app.config["BERAAD_K"])
     facilitator_name = body.text("facilitator_name", max_length=120, default=current_user.display_name)
-    method = methods.get_method(method_key) if KEY_PATTERN.match(method_key) else None
+    method = methods.get_method(method_key) if KEY_PATTERN.fullmatch(method_key) else None
     if method is None:
         raise ApiError(422, "invalid", f"Unknown method {method_key!r}.", field="method")
-    chosen = [bank.get_by_slug(slug) if SLUG_PATTERN.match(slug) else None for slug in slugs]
+    chosen = [bank.get_by_slug(slug) if SLUG_PATTERN.fullmatch(slug) else None for slug in slugs]
     if not chosen or any(d is None or d.status != DilemmaStatus.PUBLISHED for d in chosen):
         raise ApiError(422, "invalid", "Choose one or more published dilemmas (by id).", field="dilemmas")
     session = change(
@@ -453,7 +461,9 @@ def list_contributions(session_id: int):
 def moderate_contribution(session_id: int, contribution_id: str):
     """Release a contribution to the projector, reject it, or put it back in the queue."""
     session = get_controlled_session(session_id)
-    item = db.session.get(Contribution, contribution_id) if CONTRIBUTION_ID.fullmatch(contribution_id) else None
+    item = (
+        db.session.get(Contribution, contribution_id) if CONTRIBUTION_ID.fullmatch(contribution_id) else None
+    )
     if item is None or item.session_id != session.id:
         raise not_found("contribution")
     body = json_body(("status",))
@@ -513,4 +523,3 @@ def summary_csv(session_id: int):
 def _download(body: bytes | str, mimetype: str, session: DeliberationSession, extension: str) -> Response:
     # The same file name and headers as the web UI's downloads.
     return summary_views._download(body, mimetype, summary_views._filename(session, extension))
-

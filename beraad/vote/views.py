@@ -6,6 +6,8 @@ database sees only keyed hashes of it (see service.py).
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import (
     Blueprint,
     abort,
@@ -21,7 +23,7 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..i18n import LANGUAGE_COOKIE
 from ..models import DeliberationSession, PollStatus
 from ..sessions import service as sessions
@@ -50,6 +52,30 @@ def _token_rate_key() -> str:
     # Without a cookie the request is refused anyway; count it per address so that one
     # cookieless sender cannot use up a bucket shared with others.
     return f"token:{token}" if token else f"address:{request.remote_addr}"
+
+
+def csrf_unless_json(view):
+    """Check the CSRF token of form posts; JSON posts (API clients) need none.
+
+    A cross-site page can only send what an HTML form can (urlencoded, multipart, text/plain)
+    without a CORS preflight, and beraad enables no CORS, so no other site can make a browser
+    send `Content-Type: application/json` here. Only that exact type skips the check; anything
+    else, the phone's own forms included, still needs the token. (The participant cookie is
+    SameSite=Lax as well, so a cross-site post would not carry it anyway.)
+    """
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        config = current_app.config
+        if (
+            request.mimetype != "application/json"
+            and config["WTF_CSRF_ENABLED"]
+            and config.get("WTF_CSRF_CHECK_DEFAULT", True)
+        ):
+            csrf.protect()
+        return view(*args, **kwargs)
+
+    return csrf.exempt(checked)  # CSRFProtect's own check would refuse the JSON posts
 
 
 def _phone_language(session: DeliberationSession) -> str:
@@ -152,6 +178,7 @@ def join(join_code: str):
 
 @bp.route("/j/<join_code>/join", methods=["POST"])
 @guessing_limit
+@csrf_unless_json
 def register(join_code: str):
     session = get_session_or_404(join_code)
     token = participant_token(session) or service.new_token()
@@ -217,6 +244,7 @@ def _answer_body() -> dict:
 
 @bp.route("/j/<join_code>/polls/<poll_id>", methods=["POST"])
 @limiter.limit("20 per minute", key_func=_token_rate_key)
+@csrf_unless_json
 def answer(join_code: str, poll_id: str):
     session = get_session_or_404(join_code)
     token = participant_token(session)
@@ -238,6 +266,7 @@ def answer(join_code: str, poll_id: str):
 
 @bp.route("/j/<join_code>/contributions", methods=["POST"])
 @limiter.limit("10 per minute", key_func=_token_rate_key)
+@csrf_unless_json
 def contribute(join_code: str):
     """An anonymous contribution; a text that seems to name someone asks for a second look."""
     session = get_session_or_404(join_code)
@@ -278,6 +307,7 @@ def contribute(join_code: str):
 
 @bp.route("/j/<join_code>/evaluation", methods=["POST"])
 @limiter.limit("10 per minute", key_func=_token_rate_key)
+@csrf_unless_json
 def evaluate(join_code: str):
     """The end-of-session evaluation: every item optional, changeable until the session closes."""
     session = get_session_or_404(join_code)
