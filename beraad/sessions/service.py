@@ -8,18 +8,20 @@ only the facilitator sees them, and bumping on every autosave would make every p
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..methods.loader import Method, PollSpec
 from ..models import (
     ActionPoint,
+    Answer,
     DeliberationSession,
     Dilemma,
     DilemmaStatus,
+    Participant,
     Poll,
     PollStatus,
     SessionStatus,
@@ -101,8 +103,6 @@ def _options_from_dilemma(session: DeliberationSession, dilemma_index: int | Non
 
 
 def _poll_spec_dict(spec: PollSpec) -> dict:
-    from dataclasses import asdict
-
     return asdict(spec)
 
 
@@ -439,20 +439,7 @@ def set_revealed(session: DeliberationSession, poll: Poll, revealed: bool) -> No
     db.session.flush()
 
 
-def version_by_projector_token(token: str) -> int | None:
-    """Return only the version: the cheap question phones and projectors ask every second."""
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(
-        select(DeliberationSession.version).where(DeliberationSession.projector_token == token)
-    )
-
-
 def participant_count(session: DeliberationSession) -> int:
-    from sqlalchemy import func
-
-    from ..models import Participant
-
     return db.session.scalar(
         select(func.count()).select_from(Participant).where(Participant.session_id == session.id)
     )
@@ -467,10 +454,6 @@ def version_by_join_code(code: str) -> int | None:
 
 def live_signature(token: str) -> str | None:
     """One read for the projector's ETag: version, participants and answers to the open poll."""
-    from sqlalchemy import func
-
-    from ..models import Answer, Participant
-
     if not token or len(token) > 64:
         return None
     session = DeliberationSession.__table__

@@ -2,7 +2,8 @@
 
 LABELS = {
     "nl": {
-        "summary": "Verslag moreel beraad", "date": "Datum", "method": "Methode", "facilitator": "Gespreksleider",
+        "summary": "Verslag moreel beraad", "date": "Datum", "method": "Methode",
+        "facilitator": "Gespreksleider",
         "participants": "Deelnemers", "time": "Tijd", "planned": "gepland", "actual": "werkelijk",
         "minutes": "min", "dilemma": "Dilemma", "steps": "Stappen", "notes": "Notities",
         "no_notes": "Geen notities.", "polls": "Stemmingen", "no_polls": "Er is niet gestemd.",
@@ -24,7 +25,8 @@ LABELS = {
         "no_answers": "Geen antwoorden.", "page": "Pagina {page} van {total}",
     },
     "en": {
-        "summary": "Moral case deliberation summary", "date": "Date", "method": "Method", "facilitator": "Facilitator",
+        "summary": "Moral case deliberation summary", "date": "Date", "method": "Method",
+        "facilitator": "Facilitator",
         "participants": "Participants", "time": "Time", "planned": "planned", "actual": "actual",
         "minutes": "min", "dilemma": "Dilemma", "steps": "Steps", "notes": "Notes",
         "no_notes": "No notes.", "polls": "Votes", "no_polls": "There were no votes.",

@@ -34,21 +34,20 @@ from .messages import vote_error_message
 bp = Blueprint("vote", __name__)
 
 
-def cookie_name(session: DeliberationSession) -> str:
+def cookie_name(join_code: str) -> str:
     # Over HTTPS the __Host- prefix pins the cookie to this host, Secure, Path=/.
-    return f"__Host-bp-{session.join_code}" if request.is_secure else f"bp-{session.join_code}"
+    return f"__Host-bp-{join_code}" if request.is_secure else f"bp-{join_code}"
 
 
 def participant_token(session: DeliberationSession) -> str | None:
-    token = request.cookies.get(cookie_name(session))
+    token = request.cookies.get(cookie_name(session.join_code))
     return token if service.is_valid_token(token) else None
 
 
 def _token_rate_key() -> str:
     """Rate limits on answers count per participant token, never per address (NAT)."""
     code = sessions.normalise_join_code(request.view_args.get("join_code", ""))
-    name = f"__Host-bp-{code}" if request.is_secure else f"bp-{code}"
-    token = request.cookies.get(name)
+    token = request.cookies.get(cookie_name(code))
     # Without a cookie the request is refused anyway; count it per address so that one
     # cookieless sender cannot use up a bucket shared with others.
     return f"token:{token}" if token else f"address:{request.remote_addr}"
@@ -109,7 +108,7 @@ def _render(session: DeliberationSession, template: str, status: int = 200, **co
 
 def _set_token_cookie(response, session: DeliberationSession, token: str) -> None:
     response.set_cookie(
-        cookie_name(session),
+        cookie_name(session.join_code),
         token,
         max_age=24 * 3600,
         path="/" if request.is_secure else f"/j/{session.join_code}",
