@@ -37,7 +37,8 @@ THEMES = ["tegenspraak", "politieke-druk", "onderzoek", "geschenken", "pesten", 
 LEVELS = ["rijk", "provincie", "gemeente"]
 ROLES = ["beleidsmedewerker", "leidinggevende", "onderzoeker", "wijkambtenaar", "hr-adviseur"]
 QUERIES = ["rapport", "minister druk", "vertrouwenspersoon", "geschenk leverancier", "wijk",
-           "integriteit melding collega", "neutraal", "ondernemingsraad gedragscode", "xyzzy", ""]  # fmt: skip
+           "integriteit melding collega", "neutraal", "ondernemingsraad gedragscode",
+           "xyzzy", ""]  # fmt: skip
 
 
 def generate(count: int, seed: int = 7) -> list[DilemmaData]:

@@ -61,12 +61,15 @@ def populate(participants: int, rng: random.Random) -> int:
         )  # fmt: skip
         sessions.close_poll(session, poll)
     db.session.bulk_insert_mappings(
-        Participant, [{"session_id": session.id, "participant_key": secrets.token_hex(32)} for _ in range(participants)]
+        Participant,
+        [{"session_id": session.id, "participant_key": secrets.token_hex(32)} for _ in range(participants)],
     )
     evaluation_rows = []
     for spec in sessions.method_of(session).evaluation:
         for _ in range(participants):
-            value = {"value": rng.randint(spec.scale.min, spec.scale.max)} if spec.scale else {"text": "Prima."}
+            value = (
+                {"value": rng.randint(spec.scale.min, spec.scale.max)} if spec.scale else {"text": "Prima."}
+            )
             evaluation_rows.append({"id": secrets.token_hex(16), "session_id": session.id,
                                     "item_key": spec.key, "value": value, "voter_key": None})  # fmt: skip
     db.session.bulk_insert_mappings(EvaluationAnswer, evaluation_rows)
@@ -84,7 +87,8 @@ def timed(label: str, function, repeat: int):
         started = time.perf_counter()
         result = function()
         timings.append(time.perf_counter() - started)
-    print(f"{label:<34} best {min(timings) * 1000:7.1f} ms   median {sorted(timings)[len(timings) // 2] * 1000:7.1f} ms")
+    median = sorted(timings)[len(timings) // 2]
+    print(f"{label:<34} best {min(timings) * 1000:7.1f} ms   median {median * 1000:7.1f} ms")
     return result
 
 
@@ -94,8 +98,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="beraad-bench-"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench",
-                      "INSTANCE_PATH": str(folder)})  # fmt: skip
+    database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "INSTANCE_PATH": str(folder)}
+    app = create_app(config)
     with app.app_context():
         upgrade()
         session_id = populate(args.participants, random.Random(5))
@@ -119,7 +124,8 @@ def main() -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"peak Python allocations while building the PDF: {peak / 2**20:.1f} MiB")
-    print(f"peak resident memory of the whole process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of the whole process: {peak_rss_mib:.0f} MiB")
 
 
 if __name__ == "__main__":

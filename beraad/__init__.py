@@ -40,7 +40,11 @@ def _init_extensions(app: Flask) -> None:
     from . import database, i18n, security
     from .auth import access
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .vote import live
 
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     db.init_app(app)
     with app.app_context():
         database.configure_sqlite(db.engine)
@@ -50,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     access.init_login_manager(login_manager)
+    live.install(app)  # before security.init_app may wrap ProxyFix around it: it needs the client's address
     security.init_app(app)
     i18n.init_app(app)
 

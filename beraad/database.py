@@ -4,6 +4,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
+def engine_options(uri: str) -> dict:
+    """SQLAlchemy engine options for a database URL.
+
+    A server database may drop idle connections (restart, failover), so each checkout is
+    pinged first; an SQLite file cannot, and the ping would be one more statement per request.
+    """
+    return {"pool_pre_ping": not uri.startswith("sqlite")}
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Set the pragmas beraad relies on for every SQLite connection.
 

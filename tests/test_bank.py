@@ -379,7 +379,8 @@ def test_editor_creates_a_draft_and_shows_errors_without_losing_input(app, clien
     auth.login()
     form = {"slug": "nieuw-geval", "title": "Nieuw geval", "language": "nl", "levels": ["rijk"],
             "themes": "tegenspraak, loyaliteit", "roles": "leidinggevende",
-            "options": "A: Doen\nB: Laten", "sources": "Eigen praktijk", "body": "Een **nieuw** geval."}  # fmt: skip
+            "options": "A: Doen\nB: Laten", "sources": "Eigen praktijk",
+            "body": "Een **nieuw** geval."}  # fmt: skip
     response = client.post("/bank/new", data=form)
     assert response.status_code == 302 and response.headers["Location"].endswith("/bank/nieuw-geval")
     with app.app_context():

@@ -47,7 +47,7 @@ from beraad.models import (
     User,
 )
 from beraad.sessions import service as sessions
-from beraad.vote import contributions
+from beraad.vote import contributions, live
 from beraad.vote import service as vote
 from beraad.vote.messages import vote_error_message
 
@@ -1310,19 +1310,58 @@ def test_released_contributions_appear_only_when_shown_in_sort_key_order(app, cl
 # --- rate limits ---------------------------------------------------------------------------------
 
 
+def burst(send, limit: int = 60) -> list:
+    """Send until the first 429 (or limit requests); return the responses."""
+    responses = []
+    for number in range(limit):
+        responses.append(send(number))
+        if responses[-1].status_code == 429:
+            break
+    return responses
+
+
 def test_a_burst_of_answers_from_one_token_meets_429(meeting):
     meeting.open("moreel-dilemma")
     phone = meeting.phone()
     phone.join()
-    statuses = []
-    for number in range(60):
-        status = phone.answer(meeting.polls["moreel-dilemma"], json={"choice": "AB"[number % 2]}).status_code
-        statuses.append(status)
-        if status == 429:
-            break
+    poll_id = meeting.polls["moreel-dilemma"]
+    responses = burst(lambda number: phone.answer(poll_id, json={"choice": "AB"[number % 2]}))
+    statuses = [response.status_code for response in responses]
     assert statuses[-1] == 429, statuses
     assert set(statuses[:-1]) <= {200, 201}
     assert len(meeting.answers("moreel-dilemma")) == 1
+    # A JSON client gets a JSON refusal that says when to try again.
+    refused = responses[-1]
+    assert refused.is_json and refused.json["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    # A phone without JavaScript gets its page with the message; the answer stored stays.
+    page = phone.answer(poll_id, data={"choice": "A"})
+    assert page.status_code == 429 and page.mimetype == "text/html"
+    assert "Wacht een minuut" in page.get_data(as_text=True)
+    assert int(page.headers["Retry-After"]) >= 1
+    assert len(meeting.answers("moreel-dilemma")) == 1
+
+
+def test_the_answer_limit_of_one_token_leaves_others_alone(meeting):
+    meeting.open("moreel-dilemma")
+    poll_id = meeting.polls["moreel-dilemma"]
+    eager, calm = meeting.phone(address=CLIENT_IP), meeting.phone(address=CLIENT_IP)
+    eager.join()
+    calm.join()
+    assert (
+        burst(lambda number: eager.answer(poll_id, json={"choice": "AB"[number % 2]}))[-1].status_code == 429
+    )
+    assert calm.answer(poll_id, json={"choice": "A"}).status_code == 201
+    assert len(meeting.answers("moreel-dilemma")) == 2
+
+
+def test_a_burst_of_contributions_meets_429_and_keeps_what_was_sent(meeting):
+    phone = meeting.phone()
+    phone.join()
+    responses = burst(lambda number: phone.contribute(f"gedachte {number}", as_json=True))
+    assert responses[-1].status_code == 429
+    assert responses[-1].json["error"]["code"] == "rate_limited"
+    assert len(meeting.contributions()) == len(responses) - 1
 
 
 def test_sixty_participants_behind_one_address_are_not_limited(meeting):
@@ -1392,6 +1431,100 @@ def test_valid_code_page_views_are_not_counted_as_guesses(client, meeting):
         assert client.get(f"/j/{code}").status_code == 404
 
 
+# --- live state: the 304 answered before Flask -------------------------------------------------
+
+
+def count_flask_requests(app: Flask, monkeypatch) -> list[str]:
+    """Record every request that reaches Flask behind the state fast path."""
+    seen: list[str] = []
+    fast_path = app.wsgi_app
+    assert isinstance(fast_path, live.StateNotModified)
+    inner = fast_path.wsgi_app
+
+    def counting(environ, start_response):
+        seen.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    monkeypatch.setattr(fast_path, "wsgi_app", counting)
+    return seen
+
+
+def test_an_unchanged_state_poll_is_answered_304_before_flask(app, meeting, monkeypatch):
+    phone = meeting.phone()
+    phone.join()
+    first = phone.request("GET", f"{phone.base}/state")
+    assert first.status_code == 200 and first.json["version"] >= 1
+    etag = first.headers["ETag"]
+    assert etag == f'"v{first.json["version"]}"'
+    flask_saw = count_flask_requests(app, monkeypatch)
+    for _ in range(3):
+        response = phone.request("GET", f"{phone.base}/state", headers={"If-None-Match": etag})
+        assert response.status_code == 304 and response.get_data() == b""
+        assert response.headers["ETag"] == etag
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert "object-src 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Set-Cookie" not in response.headers
+    # One of several ETags, and a lower-case code, are understood too.
+    listed = phone.request(
+        "GET", f"/j/{meeting.code.lower()}/state", headers={"If-None-Match": f'"v0", {etag}'}
+    )
+    assert listed.status_code == 304
+    assert flask_saw == []
+    # HEAD and a first visit without an ETag go to the Flask view.
+    assert phone.request("HEAD", f"{phone.base}/state", headers={"If-None-Match": etag}).status_code == 304
+    assert phone.request("GET", f"{phone.base}/state").status_code == 200
+    assert flask_saw == [f"{phone.base}/state"] * 2
+
+
+def test_a_changed_state_is_sent_in_full_with_a_new_etag(app, meeting, monkeypatch):
+    phone = meeting.phone()
+    phone.join()
+    first = phone.request("GET", f"{phone.base}/state")
+    meeting.open("moreel-dilemma")
+    flask_saw = count_flask_requests(app, monkeypatch)
+    second = phone.request("GET", f"{phone.base}/state", headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200
+    assert second.headers["ETag"] != first.headers["ETag"]
+    assert second.json["version"] > first.json["version"]
+    assert second.headers["ETag"] == f'"v{second.json["version"]}"'
+    assert flask_saw == [f"{phone.base}/state"]
+
+
+def test_the_fast_path_secure_state_poll_carries_hsts(meeting):
+    phone = meeting.phone(secure=True)
+    phone.join()
+    etag = phone.request("GET", f"{phone.base}/state").headers["ETag"]
+    response = phone.request("GET", f"{phone.base}/state", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_an_unknown_code_with_an_etag_is_a_counted_guess(client, meeting):
+    client.environ_base["REMOTE_ADDR"] = CLIENT_IP
+    statuses = [
+        client.get(f"/j/{code}/state", headers={"If-None-Match": '"v1"'}).status_code
+        for code in wrong_codes(meeting, GUESS_ALLOWANCE)
+    ]
+    assert statuses[0] == 404 and 429 in statuses
+
+
+def test_an_address_over_the_guessing_limit_gets_no_304_either(app, meeting):
+    """Else a blocked guesser could still test codes: a 304 would say 'this code exists'."""
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = CLIENT_IP
+    etag = guesser.get(f"/j/{meeting.code}/state").headers["ETag"]
+    assert guesser.get(f"/j/{meeting.code}/state", headers={"If-None-Match": etag}).status_code == 304
+    for code in wrong_codes(meeting, GUESS_ALLOWANCE):
+        if guesser.get(f"/j/{code}/state").status_code == 429:
+            break
+    assert guesser.get(f"/j/{meeting.code}/state", headers={"If-None-Match": etag}).status_code == 429
+    # Someone else, at another address, is not affected.
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    assert other.get(f"/j/{meeting.code}/state", headers={"If-None-Match": etag}).status_code == 304
+
+
 # --- anonymity: a whole session, then the database and the logs ----------------------------------
 
 
@@ -1412,7 +1545,8 @@ def test_database_and_logs_hold_no_token_address_user_agent_or_order(app, meetin
         phone.join()
         phone.answer(meeting.polls["moreel-dilemma"], data={"choice": "AB"[number % 2]})
         phone.contribute(f"een gedachte van deelnemer {number}")
-        phone.request("GET", f"{phone.base}/state")
+        etag = phone.request("GET", f"{phone.base}/state").headers["ETag"]
+        assert phone.request("GET", f"{phone.base}/state", headers={"If-None-Match": etag}).status_code == 304
     meeting.phone(address=CLIENT_IP, user_agent=USER_AGENT).visit()
     phones[0].answer(meeting.polls["moreel-dilemma"], json={"choice": "B"})
     meeting.open("waarden-en-normen")

@@ -15,6 +15,7 @@ MESSAGES = {
     "too_long": _l("Your answer is too long."),
     "malformed": _l("Something went wrong sending your answer. Reload the page and try again."),
     "unknown_poll_type": _l("This vote cannot be answered here."),
+    "rate_limited": _l("You sent a lot in a short time. Wait a minute, then try again."),
     "evaluation_not_open": _l("The evaluation is not open (any more)."),
     "personal_data": _l(
         "Your text seems to contain a name, an e-mail address or a phone number. "

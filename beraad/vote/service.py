@@ -7,13 +7,15 @@ only ever sees keyed hashes of it: one per session (to count who joined) and one
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, exists, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -26,9 +28,10 @@ MAX_TEXT_ANSWER = 1000
 class VoteError(ValueError):
     """An answer that cannot be accepted; code is an HTTP status, message is for the phone."""
 
-    def __init__(self, code: int, message: str):
+    def __init__(self, code: int, message: str, retry_after: int | None = None):
         self.code = code
         self.message = message
+        self.retry_after = retry_after  # seconds, for 429
         super().__init__(message)
 
 
@@ -45,17 +48,89 @@ def _keyed(secret: str, message: str) -> str:
     return hmac.new(bytes.fromhex(secret), message.encode(), hashlib.sha256).hexdigest()
 
 
-def participant_key(session: DeliberationSession, token: str) -> str:
+def participant_key(session: DeliberationSession | LiveSession, token: str) -> str:
     return _keyed(session.secret, f"participant:{token}")
 
 
-def voter_key(session: DeliberationSession, token: str, poll_id: str) -> str:
+def voter_key(session: DeliberationSession | LiveSession, token: str, poll_id: str) -> str:
     """Per poll, so one person's answers to different polls cannot be joined."""
     return _keyed(session.secret, f"poll:{poll_id}:{token}")
 
 
 def _insert(model):
     return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(model)
+
+
+class LiveSession(NamedTuple):
+    """The few columns of a session that the answer path needs (no ORM object to build)."""
+
+    id: int
+    join_code: str
+    status: str
+    secret: str | None
+    language: str
+
+
+class _Statements(NamedTuple):
+    session_by_code: object
+    joined: object
+    poll_for_answer: object
+    upsert_answer: object
+    my_answer: object
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    """The answer path's statements, built once per dialect (building them costs more than
+    running them); they run on the session's connection as plain Core statements."""
+    sessions, polls = DeliberationSession.__table__, Poll.__table__
+    participants, answers = Participant.__table__, Answer.__table__
+    joined = exists().where(
+        participants.c.session_id == bindparam("session_id"),
+        participants.c.participant_key == bindparam("participant_key"),
+    )
+    poll = select(
+        polls.c.id, polls.c.type, polls.c.status, polls.c.spec, polls.c.options, joined.label("joined")
+    ).where(polls.c.id == bindparam("poll_id"), polls.c.session_id == bindparam("session_id"))
+    if dialect == "postgresql":
+        poll = poll.with_for_update(read=True, of=polls)  # close_poll waits for us, or we see it closed
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(answers)
+    upsert = (
+        insert.values(
+            id=bindparam("id"),
+            poll_id=bindparam("poll_id"),
+            value=bindparam("value"),
+            voter_key=bindparam("key"),
+        )
+        .on_conflict_do_update(index_elements=["poll_id", "voter_key"], set_={"value": insert.excluded.value})
+        .returning(answers.c.id)
+    )
+    return _Statements(
+        session_by_code=select(
+            sessions.c.id, sessions.c.join_code, sessions.c.status, sessions.c.secret, sessions.c.language
+        ).where(sessions.c.join_code == bindparam("code")),
+        joined=select(joined),
+        poll_for_answer=poll,
+        upsert_answer=upsert,
+        my_answer=select(answers.c.value).where(
+            answers.c.poll_id == bindparam("poll_id"), answers.c.voter_key == bindparam("key")
+        ),
+    )
+
+
+def _run(statement, **params):
+    """Execute a prebuilt Core statement on the session's connection (inside its transaction)."""
+    return db.session.connection().execute(statement, params)
+
+
+def _sql() -> _Statements:
+    return _statements(db.engine.dialect.name)
+
+
+def live_session(join_code: str) -> LiveSession | None:
+    """Look a session up by its (already normalised) join code, as a LiveSession."""
+    row = _run(_sql().session_by_code, code=join_code).first()
+    return LiveSession(*row) if row is not None else None
 
 
 def begin_write() -> None:
@@ -75,20 +150,11 @@ def join(session: DeliberationSession, token: str) -> None:
     db.session.execute(statement.on_conflict_do_nothing())
 
 
-def has_joined(session: DeliberationSession, token: str) -> bool:
+def has_joined(session: DeliberationSession | LiveSession, token: str) -> bool:
     if session.secret is None:
         return False
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Participant)
-            .where(
-                Participant.session_id == session.id,
-                Participant.participant_key == participant_key(session, token),
-            )
-        )
-        > 0
-    )
+    key = participant_key(session, token)
+    return bool(_run(_sql().joined, session_id=session.id, participant_key=key).scalar())
 
 
 def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
@@ -132,45 +198,42 @@ def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
     raise VoteError(422, "unknown_poll_type")
 
 
-def submit_answer(session: DeliberationSession, poll_id: str, token: str, raw: dict) -> str:
+def submit_answer(session: DeliberationSession | LiveSession, poll_id: str, token: str, raw: dict) -> str:
     """Store or change this participant's answer; return 'created' or 'changed'.
 
     Call inside a fresh transaction (begin_write first); the caller commits. A poll that
     closed meanwhile is refused with 409 — an answer is either counted or refused, never lost.
+    Three statements: the poll with "has this token joined?", the upsert, and the commit.
     """
     if session.status == SessionStatus.CLOSED or session.secret is None:
         raise VoteError(410, "closed")
-    statement = select(Poll).where(Poll.id == poll_id, Poll.session_id == session.id)
-    if db.engine.dialect.name == "postgresql":
-        statement = statement.with_for_update(read=True)  # close_poll waits for us, or we see it closed
-    poll = db.session.scalar(statement)
+    sql = _sql()
+    poll = _run(
+        sql.poll_for_answer,
+        poll_id=poll_id,
+        session_id=session.id,
+        participant_key=participant_key(session, token),
+    ).first()
     if poll is None:
         raise VoteError(404, "unknown_poll")
     if poll.status != PollStatus.OPEN:
         raise VoteError(409, "poll_not_open")
-    if not has_joined(session, token):
+    if not poll.joined:
         raise VoteError(403, "not_joined")
     value = validate_answer(poll, list(poll.options), raw)
-    key = voter_key(session, token, poll.id)
-    existed = db.session.scalar(
-        select(func.count()).select_from(Answer).where(Answer.poll_id == poll.id, Answer.voter_key == key)
-    )
-    statement = _insert(Answer).values(id=secrets.token_hex(16), poll_id=poll.id, value=value, voter_key=key)
-    db.session.execute(
-        statement.on_conflict_do_update(index_elements=["poll_id", "voter_key"], set_={"value": value})
-    )
-    return "changed" if existed else "created"
+    new_id = secrets.token_hex(16)
+    stored_id = _run(
+        sql.upsert_answer, id=new_id, poll_id=poll.id, value=value, key=voter_key(session, token, poll.id)
+    ).scalar_one()
+    return "created" if stored_id == new_id else "changed"
 
 
 def my_answer(session: DeliberationSession, poll: Poll, token: str) -> dict | None:
     """The participant's own current answer (only while the poll is open)."""
     if session.secret is None or poll.status != PollStatus.OPEN:
         return None
-    return db.session.scalar(
-        select(Answer.value).where(
-            Answer.poll_id == poll.id, Answer.voter_key == voter_key(session, token, poll.id)
-        )
-    )
+    key = voter_key(session, token, poll.id)
+    return _run(_sql().my_answer, poll_id=poll.id, key=key).scalar()
 
 
 def answer_count(poll_id: str) -> int:

@@ -28,7 +28,7 @@ from ..i18n import LANGUAGE_COOKIE
 from ..models import DeliberationSession, PollStatus
 from ..sessions import service as sessions
 from ..sessions.state import stage_context
-from . import contributions, evaluation, service
+from . import contributions, evaluation, live, ratelimits, service
 from .messages import vote_error_message
 
 bp = Blueprint("vote", __name__)
@@ -39,7 +39,7 @@ def cookie_name(join_code: str) -> str:
     return f"__Host-bp-{join_code}" if request.is_secure else f"bp-{join_code}"
 
 
-def participant_token(session: DeliberationSession) -> str | None:
+def participant_token(session: DeliberationSession | service.LiveSession) -> str | None:
     token = request.cookies.get(cookie_name(session.join_code))
     return token if service.is_valid_token(token) else None
 
@@ -51,6 +51,10 @@ def _token_rate_key() -> str:
     # Without a cookie the request is refused anyway; count it per address so that one
     # cookieless sender cannot use up a bucket shared with others.
     return f"token:{token}" if token else f"address:{request.remote_addr}"
+
+
+def _check_token_limit(limit) -> None:
+    ratelimits.check_token_limit(limit, _token_rate_key(), request.endpoint)
 
 
 def csrf_unless_json(view):
@@ -77,20 +81,9 @@ def csrf_unless_json(view):
     return csrf.exempt(checked)  # CSRFProtect's own check would refuse the JSON posts
 
 
-def _phone_language(session: DeliberationSession) -> str:
+def _phone_language(session: DeliberationSession | service.LiveSession) -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in current_app.config["LANGUAGES"] else session.language
-
-
-def _only_failed_lookups(response) -> bool:
-    return response.status_code == 404
-
-
-# Guessing join codes: only unknown codes count (a whole ministry behind one NAT address opens
-# a valid code freely), in one bucket shared by every route that tells whether a code exists.
-guessing_limit = limiter.shared_limit(
-    "30 per minute", scope="join-code-guesses", deduct_when=_only_failed_lookups
-)
 
 
 def get_session_or_404(join_code: str) -> DeliberationSession:
@@ -124,8 +117,12 @@ def _refused(session: DeliberationSession, error: service.VoteError):
     with force_locale(_phone_language(session)):
         message = vote_error_message(error.message)
     if request.is_json:
-        return jsonify(error={"code": error.message, "message": message}), error.code
-    return _render(session, "vote/problem.html", error.code, message=message)
+        response = make_response(jsonify(error={"code": error.message, "message": message}), error.code)
+    else:
+        response = _render(session, "vote/problem.html", error.code, message=message)
+    if error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _phone_page(session: DeliberationSession, token: str, joined: bool, status: int = 200, **extra):
@@ -156,7 +153,7 @@ def find():
 
 
 @bp.route("/j/<join_code>")
-@guessing_limit
+@ratelimits.guessing_limit
 def join(join_code: str):
     session = sessions.get_by_join_code(join_code)
     if session is None:
@@ -176,7 +173,7 @@ def join(join_code: str):
 
 
 @bp.route("/j/<join_code>/join", methods=["POST"])
-@guessing_limit
+@ratelimits.guessing_limit
 @csrf_unless_json
 def register(join_code: str):
     session = get_session_or_404(join_code)
@@ -197,17 +194,20 @@ def register(join_code: str):
 
 
 @bp.route("/j/<join_code>/state")
-@guessing_limit
+@ratelimits.guessing_limit
 def state(join_code: str):
-    """Cheap polling: one indexed read of the version; 304 when nothing changed."""
+    """Cheap polling: one indexed read of the version; 304 when nothing changed.
+
+    Most 304s never get here: live.StateNotModified answers them before Flask. This view
+    answers the rest (and the 304s that layer hands over, e.g. a HEAD request).
+    """
     version = sessions.version_by_join_code(join_code)
     if version is None:
         return jsonify(error={"code": "not_found", "message": "unknown code"}), 404
-    etag = f'"v{version}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if request.if_none_match.contains(f"v{version}"):
-        return "", 304, headers
+    if request.if_none_match.contains(live.etag_for(version)):
+        return "", 304, live.state_headers(version)
     session = get_session_or_404(join_code)
+    headers = live.state_headers(session.version)  # the version the payload was built from
     context = stage_context(session)
     with force_locale(_phone_language(session)):
         payload = {
@@ -242,29 +242,34 @@ def _answer_body() -> dict:
 
 
 @bp.route("/j/<join_code>/polls/<poll_id>", methods=["POST"])
-@limiter.limit("20 per minute", key_func=_token_rate_key)
+@limiter.exempt
 @csrf_unless_json
 def answer(join_code: str, poll_id: str):
-    session = get_session_or_404(join_code)
-    token = participant_token(session)
+    # The busiest write of a session (everyone answers within seconds): the session is read
+    # as a few columns, not as an ORM object; the full object is loaded only to render a refusal.
+    target = service.live_session(sessions.normalise_join_code(join_code))
+    if target is None:
+        abort(404)
+    token = participant_token(target)
     try:
+        _check_token_limit(ratelimits.ANSWER_LIMIT)
         if token is None:
             raise service.VoteError(403, "not_joined")
         body = _answer_body()
         service.begin_write()
-        outcome = service.submit_answer(session, poll_id, token, body)
+        outcome = service.submit_answer(target, poll_id, token, body)
         db.session.commit()
     except service.VoteError as error:
-        return _refused(session, error)
+        return _refused(get_session_or_404(target.join_code), error)
     if request.is_json:
         return jsonify(status=outcome), 201 if outcome == "created" else 200
-    with force_locale(_phone_language(session)):
+    with force_locale(_phone_language(target)):
         flash(_("Your answer is saved. You can change it until the vote closes."), "success")
-    return redirect(url_for("vote.join", join_code=session.join_code) + "#poll")
+    return redirect(url_for("vote.join", join_code=target.join_code) + "#poll")
 
 
 @bp.route("/j/<join_code>/contributions", methods=["POST"])
-@limiter.limit("10 per minute", key_func=_token_rate_key)
+@limiter.exempt
 @csrf_unless_json
 def contribute(join_code: str):
     """An anonymous contribution; a text that seems to name someone asks for a second look."""
@@ -276,6 +281,7 @@ def contribute(join_code: str):
     text = payload.get("text") or ""
     confirmed = str(payload.get("confirm", "")).lower() in ("1", "true", "yes")
     try:
+        _check_token_limit(ratelimits.CONTRIBUTION_LIMIT)
         if not isinstance(text, str):
             raise service.VoteError(422, "malformed")
         if token is None or not service.has_joined(session, token):
@@ -305,7 +311,7 @@ def contribute(join_code: str):
 
 
 @bp.route("/j/<join_code>/evaluation", methods=["POST"])
-@limiter.limit("10 per minute", key_func=_token_rate_key)
+@limiter.exempt
 @csrf_unless_json
 def evaluate(join_code: str):
     """The end-of-session evaluation: every item optional, changeable until the session closes."""
@@ -313,6 +319,7 @@ def evaluate(join_code: str):
     token = participant_token(session)
     payload = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     try:
+        _check_token_limit(ratelimits.EVALUATION_LIMIT)
         if not isinstance(payload, dict):
             raise service.VoteError(400, "malformed")
         if token is None:

@@ -87,14 +87,20 @@ def sample_summary(**changes) -> Summary:
         k=3,
         planned_minutes=90,
         actual_minutes=97,
-        dilemmas=(DilemmaSummary("Het rapport moet “genuanceerder”", "Een onderzoeker krijgt het verzoek…\n\n**Moet ik de conclusies aanpassen?**", "full"),),
+        dilemmas=(
+            DilemmaSummary("Het rapport moet “genuanceerder”",
+                           "Een onderzoeker krijgt het verzoek…\n\n**Moet ik de conclusies aanpassen?**",
+                           "full"),
+        ),
         steps=(
             StepSummary(0, "Inleiding", "Het rapport", 5, 6, "Afspraken: vertrouwelijk, vragen stellen."),
-            StepSummary(1, "De casus", "Het rapport", 10, 12, "De casusinbrenger vertelt over de druk.\n\nTweede alinea met é, ë, ï en “quotes”."),
+            StepSummary(1, "De casus", "Het rapport", 10, 12,
+                        "De casusinbrenger vertelt over de druk.\n\nTweede alinea met é, ë, ï en “quotes”."),
         ),
         polls=polls,
         contributions=("Onafhankelijkheid", "Wat als de minister het vraagt?"),
-        actions=(ActionSummary("Bespreek in het MT", "afdelingshoofd", "2026-12-15"), ActionSummary("Evalueer het protocol", "", None)),
+        actions=(ActionSummary("Bespreek in het MT", "afdelingshoofd", "2026-12-15"),
+                 ActionSummary("Evalueer het protocol", "", None)),
         evaluation=evaluation,
     )  # fmt: skip
     values.update(changes)
