@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, exists, func, select, text
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -137,7 +137,7 @@ def begin_write() -> None:
     """Start the write transaction now (SQLite: BEGIN IMMEDIATE takes the write lock up front,
     so concurrent writers wait their turn instead of failing with 'database is locked')."""
     if db.engine.dialect.name == "sqlite":
-        db.session.execute(text("BEGIN IMMEDIATE"))
+        db.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def join(session: DeliberationSession, token: str) -> None:

@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, db
 from ..i18n import LANGUAGE_COOKIE
 from ..models import DeliberationSession, PollStatus
 from ..sessions import service as sessions
@@ -242,7 +242,6 @@ def _answer_body() -> dict:
 
 
 @bp.route("/j/<join_code>/polls/<poll_id>", methods=["POST"])
-@limiter.exempt
 @csrf_unless_json
 def answer(join_code: str, poll_id: str):
     # The busiest write of a session (everyone answers within seconds): the session is read
@@ -269,7 +268,6 @@ def answer(join_code: str, poll_id: str):
 
 
 @bp.route("/j/<join_code>/contributions", methods=["POST"])
-@limiter.exempt
 @csrf_unless_json
 def contribute(join_code: str):
     """An anonymous contribution; a text that seems to name someone asks for a second look."""
@@ -311,7 +309,6 @@ def contribute(join_code: str):
 
 
 @bp.route("/j/<join_code>/evaluation", methods=["POST"])
-@limiter.exempt
 @csrf_unless_json
 def evaluate(join_code: str):
     """The end-of-session evaluation: every item optional, changeable until the session closes."""
