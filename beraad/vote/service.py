@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import Connection, bindparam, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -118,26 +118,27 @@ def _statements(dialect: str) -> _Statements:
     )
 
 
-def _run(statement, **params):
-    """Execute a prebuilt Core statement on the session's connection (inside its transaction)."""
-    return db.session.connection().execute(statement, params)
+def _run(statement, connection: Connection | None = None, **params):
+    """Execute a prebuilt Core statement on `connection`, or else on the ORM session's."""
+    return (connection or db.session.connection()).execute(statement, params)
 
 
 def _sql() -> _Statements:
     return _statements(db.engine.dialect.name)
 
 
-def live_session(join_code: str) -> LiveSession | None:
+def live_session(join_code: str, connection: Connection | None = None) -> LiveSession | None:
     """Look a session up by its (already normalised) join code, as a LiveSession."""
-    row = _run(_sql().session_by_code, code=join_code).first()
+    row = _run(_sql().session_by_code, connection, code=join_code).first()
     return LiveSession(*row) if row is not None else None
 
 
-def begin_write() -> None:
+def begin_write(connection: Connection | None = None) -> None:
     """Start the write transaction now (SQLite: BEGIN IMMEDIATE takes the write lock up front,
-    so concurrent writers wait their turn instead of failing with 'database is locked')."""
+    so concurrent writers wait their turn instead of failing with 'database is locked').
+    On `connection`, or else on the ORM session's."""
     if db.engine.dialect.name == "sqlite":
-        db.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        (connection or db.session.connection()).exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def join(session: DeliberationSession, token: str) -> None:
@@ -198,18 +199,26 @@ def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
     raise VoteError(422, "unknown_poll_type")
 
 
-def submit_answer(session: DeliberationSession | LiveSession, poll_id: str, token: str, raw: dict) -> str:
+def submit_answer(
+    session: DeliberationSession | LiveSession,
+    poll_id: str,
+    token: str,
+    raw: dict,
+    connection: Connection | None = None,
+) -> str:
     """Store or change this participant's answer; return 'created' or 'changed'.
 
-    Call inside a fresh transaction (begin_write first); the caller commits. A poll that
-    closed meanwhile is refused with 409 — an answer is either counted or refused, never lost.
-    Three statements: the poll with "has this token joined?", the upsert, and the commit.
+    Call inside a fresh transaction (begin_write first) on `connection`, or else on the ORM
+    session's; the caller commits. A poll that closed meanwhile is refused with 409 — an answer
+    is either counted or refused, never lost. Two statements: the poll with "has this token
+    joined?", and the upsert.
     """
     if session.status == SessionStatus.CLOSED or session.secret is None:
         raise VoteError(410, "closed")
     sql = _sql()
     poll = _run(
         sql.poll_for_answer,
+        connection,
         poll_id=poll_id,
         session_id=session.id,
         participant_key=participant_key(session, token),
@@ -222,8 +231,9 @@ def submit_answer(session: DeliberationSession | LiveSession, poll_id: str, toke
         raise VoteError(403, "not_joined")
     value = validate_answer(poll, list(poll.options), raw)
     new_id = secrets.token_hex(16)
+    key = voter_key(session, token, poll.id)
     stored_id = _run(
-        sql.upsert_answer, id=new_id, poll_id=poll.id, value=value, key=voter_key(session, token, poll.id)
+        sql.upsert_answer, connection, id=new_id, poll_id=poll.id, value=value, key=key
     ).scalar_one()
     return "created" if stored_id == new_id else "changed"
 

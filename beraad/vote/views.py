@@ -244,22 +244,25 @@ def _answer_body() -> dict:
 @bp.route("/j/<join_code>/polls/<poll_id>", methods=["POST"])
 @csrf_unless_json
 def answer(join_code: str, poll_id: str):
-    # The busiest write of a session (everyone answers within seconds): the session is read
-    # as a few columns, not as an ORM object; the full object is loaded only to render a refusal.
-    target = service.live_session(sessions.normalise_join_code(join_code))
-    if target is None:
-        abort(404)
-    token = participant_token(target)
+    # The busiest write of a session (everyone answers within seconds): Core statements on a
+    # connection of its own, no ORM objects; the session's ORM object is loaded only to render
+    # a refusal.
+    code = sessions.normalise_join_code(join_code)
     try:
-        _check_token_limit(ratelimits.ANSWER_LIMIT)
-        if token is None:
-            raise service.VoteError(403, "not_joined")
-        body = _answer_body()
-        service.begin_write()
-        outcome = service.submit_answer(target, poll_id, token, body)
-        db.session.commit()
+        with db.engine.connect() as connection:
+            target = service.live_session(code, connection)
+            if target is None:
+                abort(404)
+            token = participant_token(target)
+            _check_token_limit(ratelimits.ANSWER_LIMIT)
+            if token is None:
+                raise service.VoteError(403, "not_joined")
+            body = _answer_body()
+            service.begin_write(connection)
+            outcome = service.submit_answer(target, poll_id, token, body, connection)
+            connection.commit()
     except service.VoteError as error:
-        return _refused(get_session_or_404(target.join_code), error)
+        return _refused(get_session_or_404(code), error)
     if request.is_json:
         return jsonify(status=outcome), 201 if outcome == "created" else 200
     with force_locale(_phone_language(target)):
