@@ -252,7 +252,7 @@ def run_session(app, new_session):
             def answer(poll: Poll, index: int, raw: dict) -> str:
                 db.session.commit()
                 vote.begin_write()
-                outcome = vote.submit_answer(session, poll.id, ran.tokens[index], raw)
+                outcome = vote.submit_answer(session.join_code, poll.id, ran.tokens[index], raw)
                 db.session.commit()
                 return outcome
 

@@ -155,7 +155,7 @@ class Meeting:
             session = db.session.get(DeliberationSession, self.id)
             try:
                 vote.begin_write()
-                outcome = vote.submit_answer(session, self.polls[key], token, raw)
+                outcome = vote.submit_answer(session.join_code, self.polls[key], token, raw)
                 db.session.commit()
             except Exception:
                 db.session.rollback()

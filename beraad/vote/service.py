@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, exists, func, select
+from sqlalchemy import JSON, Connection, String, bindparam, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -48,31 +48,28 @@ def _keyed(secret: str, message: str) -> str:
     return hmac.new(bytes.fromhex(secret), message.encode(), hashlib.sha256).hexdigest()
 
 
-def participant_key(session: DeliberationSession | LiveSession, token: str) -> str:
-    return _keyed(session.secret, f"participant:{token}")
+def _participant_message(token: str) -> str:
+    return f"participant:{token}"
 
 
-def voter_key(session: DeliberationSession | LiveSession, token: str, poll_id: str) -> str:
+def _voter_message(poll_id: str, token: str) -> str:
+    return f"poll:{poll_id}:{token}"
+
+
+def participant_key(session: DeliberationSession, token: str) -> str:
+    return _keyed(session.secret, _participant_message(token))
+
+
+def voter_key(session: DeliberationSession, token: str, poll_id: str) -> str:
     """Per poll, so one person's answers to different polls cannot be joined."""
-    return _keyed(session.secret, f"poll:{poll_id}:{token}")
+    return _keyed(session.secret, _voter_message(poll_id, token))
 
 
 def _insert(model):
     return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(model)
 
 
-class LiveSession(NamedTuple):
-    """The few columns of a session that the answer path needs (no ORM object to build)."""
-
-    id: int
-    join_code: str
-    status: str
-    secret: str | None
-    language: str
-
-
 class _Statements(NamedTuple):
-    session_by_code: object
     joined: object
     poll_for_answer: object
     upsert_answer: object
@@ -82,33 +79,43 @@ class _Statements(NamedTuple):
 @functools.cache
 def _statements(dialect: str) -> _Statements:
     """The answer path's statements, built once per dialect (building them costs more than
-    running them); they run on the session's connection as plain Core statements."""
+    running them); they run on a connection as plain Core statements."""
     sessions, polls = DeliberationSession.__table__, Poll.__table__
     participants, answers = Participant.__table__, Answer.__table__
     joined = exists().where(
         participants.c.session_id == bindparam("session_id"),
         participants.c.participant_key == bindparam("participant_key"),
     )
-    poll = select(
-        polls.c.id, polls.c.type, polls.c.status, polls.c.spec, polls.c.options, joined.label("joined")
-    ).where(polls.c.id == bindparam("poll_id"), polls.c.session_id == bindparam("session_id"))
+    poll = (
+        select(
+            sessions.c.id.label("session_id"),
+            sessions.c.status.label("session_status"),
+            sessions.c.secret,
+            polls.c.id,
+            polls.c.type,
+            polls.c.status,
+            polls.c.spec,
+            polls.c.options,
+        )
+        .join_from(polls, sessions, polls.c.session_id == sessions.c.id)
+        .where(sessions.c.join_code == bindparam("code"), polls.c.id == bindparam("poll_id"))
+    )
     if dialect == "postgresql":
         poll = poll.with_for_update(read=True, of=polls)  # close_poll waits for us, or we see it closed
+    # The answer is written only if this token joined the session: one atomic statement.
+    source = select(
+        bindparam("id", type_=String),
+        bindparam("poll_id", type_=String),
+        bindparam("value", type_=JSON),
+        bindparam("key", type_=String),
+    ).where(joined)
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(answers)
     upsert = (
-        insert.values(
-            id=bindparam("id"),
-            poll_id=bindparam("poll_id"),
-            value=bindparam("value"),
-            voter_key=bindparam("key"),
-        )
+        insert.from_select(["id", "poll_id", "value", "voter_key"], source)
         .on_conflict_do_update(index_elements=["poll_id", "voter_key"], set_={"value": insert.excluded.value})
         .returning(answers.c.id)
     )
     return _Statements(
-        session_by_code=select(
-            sessions.c.id, sessions.c.join_code, sessions.c.status, sessions.c.secret, sessions.c.language
-        ).where(sessions.c.join_code == bindparam("code")),
         joined=select(joined),
         poll_for_answer=poll,
         upsert_answer=upsert,
@@ -125,12 +132,6 @@ def _run(statement, connection: Connection | None = None, **params):
 
 def _sql() -> _Statements:
     return _statements(db.engine.dialect.name)
-
-
-def live_session(join_code: str, connection: Connection | None = None) -> LiveSession | None:
-    """Look a session up by its (already normalised) join code, as a LiveSession."""
-    row = _run(_sql().session_by_code, connection, code=join_code).first()
-    return LiveSession(*row) if row is not None else None
 
 
 def begin_write(connection: Connection | None = None) -> None:
@@ -151,7 +152,7 @@ def join(session: DeliberationSession, token: str) -> None:
     db.session.execute(statement.on_conflict_do_nothing())
 
 
-def has_joined(session: DeliberationSession | LiveSession, token: str) -> bool:
+def has_joined(session: DeliberationSession, token: str) -> bool:
     if session.secret is None:
         return False
     key = participant_key(session, token)
@@ -200,41 +201,42 @@ def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
 
 
 def submit_answer(
-    session: DeliberationSession | LiveSession,
-    poll_id: str,
-    token: str,
-    raw: dict,
-    connection: Connection | None = None,
+    join_code: str, poll_id: str, token: str, raw: dict, connection: Connection | None = None
 ) -> str:
     """Store or change this participant's answer; return 'created' or 'changed'.
 
     Call inside a fresh transaction (begin_write first) on `connection`, or else on the ORM
     session's; the caller commits. A poll that closed meanwhile is refused with 409 — an answer
-    is either counted or refused, never lost. Two statements: the poll with "has this token
-    joined?", and the upsert.
+    is either counted or refused, never lost. Two statements: the poll with its session (by
+    join code), and the upsert that writes only if the token joined. (A poll of another
+    session, or of no session, is an unknown poll.)
     """
-    if session.status == SessionStatus.CLOSED or session.secret is None:
-        raise VoteError(410, "closed")
     sql = _sql()
-    poll = _run(
-        sql.poll_for_answer,
-        connection,
-        poll_id=poll_id,
-        session_id=session.id,
-        participant_key=participant_key(session, token),
-    ).first()
+    poll = _run(sql.poll_for_answer, connection, code=join_code, poll_id=poll_id).first()
     if poll is None:
         raise VoteError(404, "unknown_poll")
+    if poll.session_status == SessionStatus.CLOSED or poll.secret is None:
+        raise VoteError(410, "closed")
     if poll.status != PollStatus.OPEN:
         raise VoteError(409, "poll_not_open")
-    if not poll.joined:
-        raise VoteError(403, "not_joined")
-    value = validate_answer(poll, list(poll.options), raw)
+    joined = {
+        "session_id": poll.session_id,
+        "participant_key": _keyed(poll.secret, _participant_message(token)),
+    }
+    try:
+        value = validate_answer(poll, list(poll.options), raw)
+    except VoteError:
+        # Someone who has not joined hears that first, whatever they sent.
+        if not _run(sql.joined, connection, **joined).scalar():
+            raise VoteError(403, "not_joined") from None
+        raise
     new_id = secrets.token_hex(16)
-    key = voter_key(session, token, poll.id)
+    key = _keyed(poll.secret, _voter_message(poll.id, token))
     stored_id = _run(
-        sql.upsert_answer, connection, id=new_id, poll_id=poll.id, value=value, key=key
-    ).scalar_one()
+        sql.upsert_answer, connection, id=new_id, poll_id=poll.id, value=value, key=key, **joined
+    ).scalar()
+    if stored_id is None:  # the upsert writes only for a token that joined the session
+        raise VoteError(403, "not_joined")
     return "created" if stored_id == new_id else "changed"
 
 

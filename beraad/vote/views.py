@@ -39,8 +39,12 @@ def cookie_name(join_code: str) -> str:
     return f"__Host-bp-{join_code}" if request.is_secure else f"bp-{join_code}"
 
 
-def participant_token(session: DeliberationSession | service.LiveSession) -> str | None:
-    token = request.cookies.get(cookie_name(session.join_code))
+def participant_token(session: DeliberationSession) -> str | None:
+    return token_for_code(session.join_code)
+
+
+def token_for_code(join_code: str) -> str | None:
+    token = request.cookies.get(cookie_name(join_code))
     return token if service.is_valid_token(token) else None
 
 
@@ -81,7 +85,7 @@ def csrf_unless_json(view):
     return csrf.exempt(checked)  # CSRFProtect's own check would refuse the JSON posts
 
 
-def _phone_language(session: DeliberationSession | service.LiveSession) -> str:
+def _phone_language(session: DeliberationSession) -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in current_app.config["LANGUAGES"] else session.language
 
@@ -244,30 +248,28 @@ def _answer_body() -> dict:
 @bp.route("/j/<join_code>/polls/<poll_id>", methods=["POST"])
 @csrf_unless_json
 def answer(join_code: str, poll_id: str):
-    # The busiest write of a session (everyone answers within seconds): Core statements on a
-    # connection of its own, no ORM objects; the session's ORM object is loaded only to render
-    # a refusal.
+    # The busiest write of a session (everyone answers within seconds): two Core statements on
+    # a connection of its own, no ORM objects. The session's ORM object is loaded only for a
+    # phone without JavaScript (its page) and for a refusal (404 for an unknown code).
     code = sessions.normalise_join_code(join_code)
     try:
+        _check_token_limit(ratelimits.ANSWER_LIMIT)
+        token = token_for_code(code)
+        if token is None:
+            raise service.VoteError(403, "not_joined")
+        body = _answer_body()
         with db.engine.connect() as connection:
-            target = service.live_session(code, connection)
-            if target is None:
-                abort(404)
-            token = participant_token(target)
-            _check_token_limit(ratelimits.ANSWER_LIMIT)
-            if token is None:
-                raise service.VoteError(403, "not_joined")
-            body = _answer_body()
             service.begin_write(connection)
-            outcome = service.submit_answer(target, poll_id, token, body, connection)
+            outcome = service.submit_answer(code, poll_id, token, body, connection)
             connection.commit()
     except service.VoteError as error:
         return _refused(get_session_or_404(code), error)
     if request.is_json:
         return jsonify(status=outcome), 201 if outcome == "created" else 200
-    with force_locale(_phone_language(target)):
+    session = get_session_or_404(code)
+    with force_locale(_phone_language(session)):
         flash(_("Your answer is saved. You can change it until the vote closes."), "success")
-    return redirect(url_for("vote.join", join_code=target.join_code) + "#poll")
+    return redirect(url_for("vote.join", join_code=session.join_code) + "#poll")
 
 
 @bp.route("/j/<join_code>/contributions", methods=["POST"])
