@@ -92,6 +92,8 @@ DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     # Per personal access token (per signed-in user or address without one), over all of /api/v1.
     "API_RATE_LIMIT": "300 per minute",
+    # How long a process may answer a phone's state poll from the version it read last (s).
+    "STATE_CACHE_SECONDS": 0.25,
     "BERAAD_K": 3,
     "BERAAD_RETENTION_DAYS": 30,
     "BANK_PAGE_SIZE": 20,

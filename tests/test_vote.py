@@ -1491,6 +1491,36 @@ def test_a_changed_state_is_sent_in_full_with_a_new_etag(app, meeting, monkeypat
     assert flask_saw == [f"{phone.base}/state"]
 
 
+def test_a_process_remembers_a_version_for_a_quarter_second(app, meeting):
+    fast_path = app.wsgi_app
+    now = [1000.0]
+    fast_path.clock = lambda: now[0]
+    phone = meeting.phone()
+    phone.join()
+    state = f"{phone.base}/state"
+    etag = phone.request("GET", state).headers["ETag"]
+    assert phone.request("GET", state, headers={"If-None-Match": etag}).status_code == 304  # read at 1000.0
+    meeting.open("moreel-dilemma")
+    now[0] += 0.2
+    assert phone.request("GET", state, headers={"If-None-Match": etag}).status_code == 304  # remembered
+    now[0] += 0.1
+    changed = phone.request("GET", state, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert len(fast_path.versions) == 1  # only the version is kept, per join code
+
+
+def test_without_remembering_a_change_is_seen_at_once(meeting, app):
+    app.wsgi_app.cache_seconds = 0
+    phone = meeting.phone()
+    phone.join()
+    state = f"{phone.base}/state"
+    etag = phone.request("GET", state).headers["ETag"]
+    assert phone.request("GET", state, headers={"If-None-Match": etag}).status_code == 304
+    meeting.open("moreel-dilemma")
+    assert phone.request("GET", state, headers={"If-None-Match": etag}).status_code == 200
+    assert app.wsgi_app.versions == {}
+
+
 def test_the_fast_path_secure_state_poll_carries_hsts(meeting):
     phone = meeting.phone(secure=True)
     phone.join()
