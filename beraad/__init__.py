@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database, i18n, security
+    from . import database, i18n, ratelimit_storage, security
     from .auth import access
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .vote import live
@@ -50,6 +50,9 @@ def _init_extensions(app: Flask) -> None:
         database.configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(config.REPO_ROOT / "migrations"))
     csrf.init_app(app)
+    app.config["RATELIMIT_STORAGE_URI"] = ratelimit_storage.storage_uri(
+        app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    )
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
