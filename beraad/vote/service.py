@@ -48,21 +48,14 @@ def _keyed(secret: str, message: str) -> str:
     return hmac.new(bytes.fromhex(secret), message.encode(), hashlib.sha256).hexdigest()
 
 
-def _participant_message(token: str) -> str:
-    return f"participant:{token}"
+def participant_key(secret: str, token: str) -> str:
+    """The key a participant joins a session under (secret: the session's)."""
+    return _keyed(secret, f"participant:{token}")
 
 
-def _voter_message(poll_id: str, token: str) -> str:
-    return f"poll:{poll_id}:{token}"
-
-
-def participant_key(session: DeliberationSession, token: str) -> str:
-    return _keyed(session.secret, _participant_message(token))
-
-
-def voter_key(session: DeliberationSession, token: str, poll_id: str) -> str:
+def voter_key(secret: str, token: str, poll_id: str) -> str:
     """Per poll, so one person's answers to different polls cannot be joined."""
-    return _keyed(session.secret, _voter_message(poll_id, token))
+    return _keyed(secret, f"poll:{poll_id}:{token}")
 
 
 def _insert(model):
@@ -147,7 +140,7 @@ def join(session: DeliberationSession, token: str) -> None:
     if session.status == SessionStatus.CLOSED or session.secret is None:
         raise VoteError(410, "closed")
     statement = _insert(Participant).values(
-        session_id=session.id, participant_key=participant_key(session, token)
+        session_id=session.id, participant_key=participant_key(session.secret, token)
     )
     db.session.execute(statement.on_conflict_do_nothing())
 
@@ -155,7 +148,7 @@ def join(session: DeliberationSession, token: str) -> None:
 def has_joined(session: DeliberationSession, token: str) -> bool:
     if session.secret is None:
         return False
-    key = participant_key(session, token)
+    key = participant_key(session.secret, token)
     return bool(_run(_sql().joined, session_id=session.id, participant_key=key).scalar())
 
 
@@ -221,7 +214,7 @@ def submit_answer(
         raise VoteError(409, "poll_not_open")
     joined = {
         "session_id": poll.session_id,
-        "participant_key": _keyed(poll.secret, _participant_message(token)),
+        "participant_key": participant_key(poll.secret, token),
     }
     try:
         value = validate_answer(poll, list(poll.options), raw)
@@ -231,7 +224,7 @@ def submit_answer(
             raise VoteError(403, "not_joined") from None
         raise
     new_id = secrets.token_hex(16)
-    key = _keyed(poll.secret, _voter_message(poll.id, token))
+    key = voter_key(poll.secret, token, poll.id)
     stored_id = _run(
         sql.upsert_answer, connection, id=new_id, poll_id=poll.id, value=value, key=key, **joined
     ).scalar()
@@ -244,7 +237,7 @@ def my_answer(session: DeliberationSession, poll: Poll, token: str) -> dict | No
     """The participant's own current answer (only while the poll is open)."""
     if session.secret is None or poll.status != PollStatus.OPEN:
         return None
-    key = voter_key(session, token, poll.id)
+    key = voter_key(session.secret, token, poll.id)
     return _run(_sql().my_answer, poll_id=poll.id, key=key).scalar()
 
 
