@@ -11,7 +11,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from ..extensions import db
 from ..methods.loader import Method, PollSpec
@@ -445,11 +445,17 @@ def participant_count(session: DeliberationSession) -> int:
     )
 
 
-def version_by_join_code(code: str) -> int | None:
+_VERSION_BY_JOIN_CODE = select(DeliberationSession.version).where(
+    DeliberationSession.join_code == bindparam("code")
+)
+
+
+def version_by_join_code(code: str, connection: Connection | None = None) -> int | None:
+    """Only the session's version (on `connection`, or else the ORM session's)."""
     code = normalise_join_code(code)
     if len(code) < 6:
         return None
-    return db.session.scalar(select(DeliberationSession.version).where(DeliberationSession.join_code == code))
+    return (connection or db.session).scalar(_VERSION_BY_JOIN_CODE, {"code": code})
 
 
 def live_signature(token: str) -> str | None:

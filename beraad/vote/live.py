@@ -25,17 +25,14 @@ import re
 import time
 
 from flask import Flask
-from sqlalchemy import bindparam, select
 from werkzeug.http import parse_etags
 
 from ..extensions import db
-from ..models import DeliberationSession
 from ..security import security_headers
-from ..sessions.service import normalise_join_code
+from ..sessions.service import normalise_join_code, version_by_join_code
 from .ratelimits import over_guess_limit
 
 STATE_PATH = re.compile(r"/j/([^/]{1,40})/state")
-_VERSION = select(DeliberationSession.version).where(DeliberationSession.join_code == bindparam("code"))
 
 
 def etag_for(version: int) -> str:
@@ -83,7 +80,7 @@ class StateNotModified:
         if remembered is not None and now - remembered[0] < self.cache_seconds:
             return remembered[1]
         with self.engine.connect() as connection:
-            version = connection.execute(_VERSION, {"code": code}).scalar()
+            version = version_by_join_code(code, connection)
         if version is not None and self.cache_seconds > 0:
             if len(self.versions) >= self.MAX_REMEMBERED:
                 self.versions = {c: v for c, v in self.versions.items() if now - v[0] < self.cache_seconds}

@@ -48,17 +48,12 @@ def token_for_code(join_code: str) -> str | None:
     return token if service.is_valid_token(token) else None
 
 
-def _token_rate_key() -> str:
-    """Rate limits on answers count per participant token, never per address (NAT)."""
-    code = sessions.normalise_join_code(request.view_args.get("join_code", ""))
-    token = request.cookies.get(cookie_name(code))
-    # Without a cookie the request is refused anyway; count it per address so that one
-    # cookieless sender cannot use up a bucket shared with others.
-    return f"token:{token}" if token else f"address:{request.remote_addr}"
-
-
-def _check_token_limit(limit) -> None:
-    ratelimits.check_token_limit(limit, _token_rate_key(), request.endpoint)
+def _check_token_limit(limit, token: str | None) -> None:
+    """Participant posts count per participant token, never per address (NAT). Without a
+    token the request is refused anyway; it counts per address so that one cookieless sender
+    cannot use up a bucket shared with others."""
+    key = f"token:{token}" if token else f"address:{request.remote_addr}"
+    ratelimits.check_token_limit(limit, key, request.endpoint)
 
 
 def csrf_unless_json(view):
@@ -200,18 +195,17 @@ def register(join_code: str):
 @bp.route("/j/<join_code>/state")
 @ratelimits.guessing_limit
 def state(join_code: str):
-    """Cheap polling: one indexed read of the version; 304 when nothing changed.
+    """What the phone shows now; 304 when nothing changed.
 
-    Most 304s never get here: live.StateNotModified answers them before Flask. This view
-    answers the rest (and the 304s that layer hands over, e.g. a HEAD request).
+    Most 304s never get here: live.StateNotModified answers them before Flask with one read
+    of the version. This view answers the rest (first visits, changes, a HEAD request).
     """
-    version = sessions.version_by_join_code(join_code)
-    if version is None:
+    session = sessions.get_by_join_code(join_code)
+    if session is None:
         return jsonify(error={"code": "not_found", "message": "unknown code"}), 404
-    if request.if_none_match.contains(live.etag_for(version)):
-        return "", 304, live.state_headers(version)
-    session = get_session_or_404(join_code)
-    headers = live.state_headers(session.version)  # the version the payload was built from
+    headers = live.state_headers(session.version)
+    if request.if_none_match.contains(live.etag_for(session.version)):
+        return "", 304, headers
     context = stage_context(session)
     with force_locale(_phone_language(session)):
         payload = {
@@ -253,8 +247,8 @@ def answer(join_code: str, poll_id: str):
     # phone without JavaScript (its page) and for a refusal (404 for an unknown code).
     code = sessions.normalise_join_code(join_code)
     try:
-        _check_token_limit(ratelimits.ANSWER_LIMIT)
         token = token_for_code(code)
+        _check_token_limit(ratelimits.ANSWER_LIMIT, token)
         if token is None:
             raise service.VoteError(403, "not_joined")
         body = _answer_body()
@@ -284,7 +278,7 @@ def contribute(join_code: str):
     text = payload.get("text") or ""
     confirmed = str(payload.get("confirm", "")).lower() in ("1", "true", "yes")
     try:
-        _check_token_limit(ratelimits.CONTRIBUTION_LIMIT)
+        _check_token_limit(ratelimits.CONTRIBUTION_LIMIT, token)
         if not isinstance(text, str):
             raise service.VoteError(422, "malformed")
         if token is None or not service.has_joined(session, token):
@@ -321,7 +315,7 @@ def evaluate(join_code: str):
     token = participant_token(session)
     payload = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     try:
-        _check_token_limit(ratelimits.EVALUATION_LIMIT)
+        _check_token_limit(ratelimits.EVALUATION_LIMIT, token)
         if not isinstance(payload, dict):
             raise service.VoteError(400, "malformed")
         if token is None:
