@@ -1,7 +1,7 @@
 """Language selection: an explicit choice (cookie) wins, then Accept-Language, then the default."""
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 LANGUAGE_COOKIE = "beraad_lang"
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
@@ -18,11 +18,18 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def decimal(value: float | None) -> str:
+    """A figure with one decimal in the page's language ("3,4" in Dutch); "–" when there is none."""
+    return "–" if value is None else format_decimal(value, format="0.0")
+
+
 def init_app(app: Flask) -> None:
     """Expose the current language, the choices and the label helpers to every template."""
     from .labels import TEMPLATE_HELPERS
 
-    app.jinja_env.globals.update(TEMPLATE_HELPERS, format_datetime=format_datetime, format_date=format_date)
+    app.jinja_env.globals.update(
+        TEMPLATE_HELPERS, format_datetime=format_datetime, format_date=format_date, decimal=decimal
+    )
 
     @app.context_processor
     def _language_context() -> dict:

@@ -168,6 +168,10 @@ class DeliberationSession(db.Model):
     dilemmas_snapshot: Mapped[list] = mapped_column(JSON, deferred=True)
     current_position: Mapped[int] = mapped_column(default=0)
     show_contributions: Mapped[bool] = mapped_column(default=False)
+    # Pinned contributions stay on the projector across steps; otherwise moving on clears them.
+    pin_contributions: Mapped[bool] = mapped_column(default=False)
+    # While running, the projector shows a small join code in a corner unless this asks for it large.
+    show_join: Mapped[bool] = mapped_column(default=False)
     evaluation_open: Mapped[bool] = mapped_column(default=False)
     # What the case presenter agreed may go on paper: full | redacted | question.
     case_consent: Mapped[str] = mapped_column(String(10), default="full")
@@ -217,6 +221,9 @@ class SessionStep(db.Model):
     elapsed_seconds: Mapped[int] = mapped_column(default=0)
     timer_started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # A question or statement the facilitator puts on the projector and the phones at this step.
+    screen_text: Mapped[str] = mapped_column(Text, default="")
+    screen_shown: Mapped[bool] = mapped_column(default=False)
 
     session: Mapped[DeliberationSession] = relationship(back_populates="steps")
 
@@ -319,6 +326,8 @@ class Contribution(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=ContributionStatus.PENDING.value)
     flagged: Mapped[bool] = mapped_column(default=False)  # may contain personal data
     sort_key: Mapped[int]
+    # The step at which the facilitator released it: the projector shows it with that step.
+    released_position: Mapped[int | None] = mapped_column(nullable=True)
 
     __table_args__ = (UniqueConstraint("session_id", "text_hash"),)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -20,6 +21,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from beraad.auth import tokens
 from beraad.bank import service as bank
 from beraad.bank.loader import load_bank
 from beraad.extensions import db
@@ -39,7 +41,7 @@ from beraad.sessions import service as sessions
 from beraad.summary import retention
 from beraad.summary.build import build_summary, moral_question
 from beraad.summary.exports import to_csv, to_markdown
-from beraad.summary.model import ActionSummary, DilemmaSummary, ResultRow, Summary
+from beraad.summary.model import ActionSummary, DilemmaSummary, ResultRow, StepSummary, Summary
 from beraad.vote import contributions, evaluation
 from beraad.vote import service as vote
 
@@ -125,6 +127,11 @@ def csv_rows(text: str) -> list[list[str]]:
 def csv_records(text: str) -> list[dict[str, str]]:
     header, *rows = csv_rows(text)
     return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def between(text: str, start: str, end: str) -> str:
+    begin = text.index(start)
+    return text[begin : text.index(end, begin)]
 
 
 def raw_rows(session_id: int) -> dict[str, int]:
@@ -772,6 +779,149 @@ def test_who_may_download_the_summary(app, client, auth, run_session, create_use
         for kind in kinds:
             assert download(client, ran.session_id, kind).status_code == status, (username, kind)
         auth.logout()
+
+
+# --- text on screen -------------------------------------------------------------------------------
+
+SCREEN_QUESTION = "Mag loyaliteit aan je leidinggevende zwaarder wegen dan de waarheid?"
+# Typed to try every block of Markdown; every export must show it as the plain text it is.
+SCREEN_MARKUP = "# Geen kop\n- geen lijst\n1. geen lijst\nStelling\n===\n<b>html</b> en **vet**"
+SCREENS = {1: SCREEN_QUESTION, 3: SCREEN_MARKUP}  # position: text kept with that step
+SCREEN_STEPS = ("### 2. De casus", "### 3. Verhelderende vragen", "### 4. Morele vraag en dilemma",
+                "### 5. Perspectieven")  # fmt: skip
+
+
+@pytest.fixture
+def screen_session(app, new_session):
+    """Return a function that runs a short session with text on the screen at steps 2 and 4 (positions
+    1 and 3) and returns its id. Step 4's text was taken off the screen again: it stays with the step."""
+
+    def make(language: str = "nl") -> int:
+        session_id = new_session(language=language)
+        with app.app_context():
+            session = load(session_id)
+            sessions.start_session(session, now=at(0))
+            sessions.go_to_step(session, 1, now=at(5))
+            sessions.set_screen_text(session, 1, SCREEN_QUESTION, True)
+            sessions.go_to_step(session, 3, now=at(10))
+            sessions.set_screen_text(session, 3, SCREEN_MARKUP, True)
+            sessions.set_screen_text(session, 3, SCREEN_MARKUP, False)
+            sessions.close_session(session, now=at(15))
+            db.session.commit()
+        return session_id
+
+    return make
+
+
+def screen_summary(*texts: str, language: str = "nl") -> Summary:
+    """A summary without a database whose steps carry these texts on the screen."""
+    steps = tuple(
+        StepSummary(position, f"Stap {position + 1}", None, 5, 5, "", screen_text=text)
+        for position, text in enumerate(texts)
+    )
+    return Summary(
+        session_id=1, title="Scherm", language=language, date="2026-11-25", method="Dilemmamethode",
+        facilitator="", participants=0, k=3, planned_minutes=10, actual_minutes=10, dilemmas=(),
+        steps=steps, polls=(), contributions=(), actions=(), evaluation=(),
+    )  # fmt: skip
+
+
+def test_summary_and_its_json_keep_the_text_on_screen_with_its_step(app, client, screen_session):
+    session_id = screen_session()
+    summary = summary_of(app, session_id)
+    assert {step.position: step.screen_text for step in summary.steps if step.screen_text} == SCREENS
+    assert Summary.from_dict(summary.to_dict()) == summary
+    with app.app_context():
+        _token, secret = tokens.create_token(db.session.get(User, load(session_id).owner_id), "test")
+        db.session.commit()
+    response = client.get(
+        f"/api/v1/sessions/{session_id}/summary", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 200
+    assert [step["screen_text"] for step in response.json["steps"]] == [
+        SCREENS.get(position, "") for position, *_rest in STEPS_NL
+    ]
+
+
+def test_markdown_quotes_the_text_on_screen_under_its_step(app, screen_session):
+    _summary, text, _table = exports_of(app, screen_session())
+    assert text.count("**Op het scherm:**") == len(SCREENS)  # no empty label at the other steps
+    first = between(text, SCREEN_STEPS[0], SCREEN_STEPS[1])
+    assert f"**Op het scherm:**\n\n> {SCREEN_QUESTION}\n\n_Geen notities._" in first
+    assert "Op het scherm" in between(text, SCREEN_STEPS[2], SCREEN_STEPS[3])
+    rendered = markdown.markdown(text, extensions=["tables"])
+    quotes = re.findall(r"<blockquote>(.*?)</blockquote>", rendered, re.S)
+    assert len(quotes) == len(SCREENS) and SCREEN_QUESTION in quotes[0]
+    # Typed Markdown stays text: no heading, list, emphasis or HTML inside the quote.
+    assert set(re.findall(r"</?(\w+)", quotes[1])) == {"p"}
+    for line in ("# Geen kop", "- geen lijst", "1. geen lijst", "Stelling", "===", "**vet**"):
+        assert line in quotes[1], line
+    assert "<b>" not in rendered
+
+
+def test_csv_has_a_screen_row_per_step_with_text_on_screen(app, screen_session):
+    _summary, _text, table = exports_of(app, screen_session())
+    records = csv_records(table)
+    screen = [record for record in records if record["kind"] == "screen"]
+    assert [(record["Stap"], record["Vraag"]) for record in screen] == [
+        ("De casus", SCREEN_QUESTION),
+        ("Morele vraag en dilemma", SCREEN_MARKUP),
+    ]
+    assert records[: len(screen)] == screen  # before the polls, like the steps in the summary
+    assert all(value == "" for record in screen for key, value in record.items() if key not in
+               ("kind", "Stap", "Vraag"))  # fmt: skip
+
+
+def test_print_view_shows_the_text_on_screen_under_its_step(app, client, auth, screen_session):
+    session_id = screen_session()
+    auth.login("anna", role="facilitator")
+    html = download(client, session_id, "html").get_data(as_text=True)
+    assert html.count("Op het scherm") == len(SCREENS)
+    first = between(html, "2. De casus", "3. Verhelderende vragen")
+    assert SCREEN_QUESTION in first and first.index("Op het scherm") < first.index(SCREEN_QUESTION)
+    markup = between(html, "4. Morele vraag en dilemma", "5. Perspectieven")
+    assert "&lt;b&gt;html&lt;/b&gt; en **vet**" in markup and "<b>html</b>" not in html
+
+
+def test_pdf_shows_the_text_on_screen_under_its_step(app, client, auth, screen_session):
+    pdf_or_skip()
+    session_id = screen_session(language="en")
+    auth.login("anna", role="facilitator")
+    response = download(client, session_id, "pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert text.count("On screen") == len(SCREENS) and "Op het scherm" not in text
+    assert f"On screen {SCREEN_QUESTION}" in between(text, "2. The case", "3. Clarifying questions")
+    assert "<b>html</b> en **vet**" in text  # as typed: the PDF renders no Markdown from it
+
+
+def test_blank_text_on_screen_shows_no_label_and_a_formula_is_neutralised():
+    summary = screen_summary("", "  \n\t ", "=HYPERLINK(1)", language="en")
+    text, table = to_markdown(summary), to_csv(summary)
+    assert text.count("On screen") == 1 and "> =HYPERLINK(1)" in text
+    assert [record["Question"] for record in csv_records(table) if record["kind"] == "screen"] == [
+        "'=HYPERLINK(1)"
+    ]
+
+
+def test_a_summary_archived_before_the_text_on_screen_still_loads(app, screen_session):
+    session_id = screen_session()
+    with app.app_context():
+        session = load(session_id)
+        retention.purge_session(session, utcnow())
+        archived = session.archived_summary
+        assert [step["screen_text"] for step in archived["steps"]][1] == SCREEN_QUESTION
+        old = {
+            **archived,
+            "steps": [{k: v for k, v in s.items() if k != "screen_text"} for s in archived["steps"]],
+        }
+        session.archived_summary = old  # as stored before steps had a text on screen
+        db.session.commit()
+        assert {step.screen_text for step in Summary.from_dict(old).steps} == {""}
+        summary = build_summary(load(session_id))
+        # The steps come from the session itself, so their text on screen is still there.
+        assert {step.position: step.screen_text for step in summary.steps if step.screen_text} == SCREENS
+        assert SCREEN_QUESTION in to_markdown(summary)
 
 
 # --- retention ------------------------------------------------------------------------------------

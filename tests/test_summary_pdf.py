@@ -92,6 +92,7 @@ def test_sample_shows_every_part():
         "Afspraken: vertrouwelijk, vragen stellen.",
         "2. De casus",
         "gepland 10 min, werkelijk 12 min",
+        "Op het scherm Wat zou jij doen als je leidinggevende dit vraagt? De casusinbrenger vertelt",
         "Stap: Waarden",
         "A. Conclusies aanpassen",
         "4 (67%)",
@@ -116,6 +117,8 @@ def test_sample_shows_every_part():
         assert expected in text, expected
     # The empty who and due of the second action point show as a dash.
     assert "Evalueer het protocol — —" in text
+    # Only the step with a text on the screen has the label.
+    assert text.count("Op het scherm") == 1
     # The full-consent dilemma carries no consent remark.
     assert "casusinbrenger" not in between(text, "Dilemma:", "Stappen")
 
@@ -191,6 +194,7 @@ def test_labels_follow_the_summary_language():
         "Actiepunten",
         "Evaluatie",
         "Gemiddelde",
+        "Op het scherm",
         "Pagina 1 van",
     ]:
         assert label in dutch
@@ -199,6 +203,7 @@ def test_labels_follow_the_summary_language():
         "Participants 6", "Facilitator Anna de Vries", "Date 25 November 2026", "Steps", "Action points",
         "planned 90 min, actual 97 min", "14 points (78%)", "before 4 (67%) now 1 (17%)", "Average: 4.2",
         "2 answers — results are only shown from 3 answers", "Who (role)", "15 December 2026", "Page 1 of",
+        "On screen",
     ]:  # fmt: skip
         assert label in english, label
         assert label not in dutch, label
@@ -330,6 +335,22 @@ def test_markdown_edge_cases_render_safely(note, expected):
     assert expected in between(all_text(pdf), "gepland 1 min, werkelijk 1 min", "Stemmingen")
 
 
+def test_text_on_screen_is_shown_as_typed_between_the_step_and_its_notes():
+    steps = (
+        StepSummary(0, "Leeg", None, 5, 5, "Notitie een.", screen_text=""),
+        StepSummary(1, "Spaties", None, 5, 5, "Notitie twee.", screen_text="  \n\t "),
+        StepSummary(
+            2, "Vraag", None, 5, 5, "Notitie drie.", screen_text="# Geen kop\n- geen *lijst*\n**vet**"
+        ),
+    )
+    text = all_text(render_pdf(sample_summary(steps=steps)))
+    assert text.count("Op het scherm") == 1  # blank texts get no label
+    assert "Op het scherm" not in between(text, "1. Leeg", "3. Vraag")
+    assert (
+        "gepland 5 min, werkelijk 5 min Op het scherm # Geen kop - geen *lijst* **vet** Notitie drie." in text
+    )
+
+
 def test_ten_thousand_word_note_flows_over_numbered_pages():
     words = [f"woord{number}" for number in range(10_000)]
     paragraphs = [" ".join(words[start : start + 250]) for start in range(0, len(words), 250)]
@@ -392,7 +413,15 @@ def test_markup_in_every_field_appears_literally():
         date=hostile("date"),
         dilemmas=(DilemmaSummary(hostile("dilemmatitle"), hostile("dilemmatext"), "question"),),
         steps=(
-            StepSummary(0, hostile("steptitle"), hostile("stepdilemma"), 5, 5, hostile("notes")),
+            StepSummary(
+                0,
+                hostile("steptitle"),
+                hostile("stepdilemma"),
+                5,
+                5,
+                hostile("notes"),
+                screen_text=hostile("screentext"),
+            ),
             StepSummary(1, "Twee", hostile("otherdilemma"), 5, 5, ""),
         ),
         polls=(poll, text_poll),
@@ -405,11 +434,12 @@ def test_markup_in_every_field_appears_literally():
     body = squeezed("".join(body_texts(pdf)))  # narrow table cells split the longer tokens
     for name in [
         "title", "method", "facilitator", "date", "dilemmatitle", "dilemmatext", "steptitle",
-        "stepdilemma", "notes", "pollstep", "question", "option", "answer", "contribution", "what", "who",
-        "due", "evaluation",
+        "stepdilemma", "notes", "screentext", "pollstep", "question", "option", "answer", "contribution",
+        "what", "who", "due", "evaluation",
     ]:  # fmt: skip
         assert squeezed(hostile(name)) in body, name
     assert flat(hostile("notes")) in text and flat(hostile("contribution")) in text
+    assert flat(hostile("screentext")) in text
     assert "<script>alert(1)</script>" in text and "&amp;" in text and "&#60;b&#62;" in text
     for page in reader(pdf).pages:
         assert "/Annots" not in page  # no link was made

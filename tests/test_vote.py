@@ -860,9 +860,14 @@ def test_text_results_are_sorted_alphabetically_never_in_stored_order(meetings):
     meeting.show("kernwaarde")
     meeting.reveal("kernwaarde")
     page = meeting.app.test_client().get(f"/p/{meeting.projector}/stage").get_data(as_text=True)
-    listed = re.search(r'<ul class="text-answers">(.*?)</ul>', page, re.S)
+    listed = re.search(r'<ul class="text-cards" data-pager>(.*?)</ul>', page, re.S)
     assert listed is not None
-    assert re.findall(r"<li>(.*?)</li>", listed.group(1)) == ["eerlijkheid", "Moed", "Vertrouwen", "zorg"]
+    assert re.findall(r'<li class="text-card">(.*?)</li>', listed.group(1)) == [
+        "eerlijkheid",
+        "Moed",
+        "Vertrouwen",
+        "zorg",
+    ]
 
 
 def stage(client, meeting: Meeting) -> str:
@@ -877,18 +882,18 @@ def test_projector_shows_bars_only_from_k(client, meeting, answers, shown):
     meeting.show("moreel-dilemma")
     meeting.voters("moreel-dilemma", [{"choice": "AB"[n % 2]} for n in range(answers)])
     open_page = stage(client, meeting)
-    assert "result-bar" not in open_page  # never while the poll is open
+    assert "chart-bar" not in open_page  # never while the poll is open
     meeting.close("moreel-dilemma")
     meeting.reveal("moreel-dilemma")
     page = stage(client, meeting)
     hidden = re.search(r'<p class="results-hidden">(.*?)</p>', page, re.S)
     if shown:
         assert hidden is None
-        assert page.count('class="result-bar ') == 2
+        assert page.count('class="chart-bar ') == 2
         assert "67%" in page and "33%" in page
     else:
         assert hidden is not None and re.search(r"\b2\b", hidden.group(1))
-        assert "result-bar" not in page
+        assert "chart-bar" not in page
         assert "%" not in page.split('class="stage-poll"', 1)[1]
 
 
@@ -937,7 +942,7 @@ def test_no_shift_is_shown_while_the_earlier_vote_is_below_k(client, meeting):
     meeting.reveal("conclusie")
     meeting.show("conclusie")
     page = stage(client, meeting)
-    assert "result-bar" in page
+    assert "chart-bar" in page
     assert "→" not in page
 
 
@@ -1300,7 +1305,7 @@ def test_released_contributions_appear_only_when_shown_in_sort_key_order(app, cl
     assert "inzending" not in stage(client, meeting)  # released, but not shown yet
     meeting.run(lambda session: sessions.set_show_contributions(session, True))
     page = stage(client, meeting)
-    shown = re.findall(r"<li>(\w+ inzending)</li>", page)
+    shown = re.findall(r"<li class=\"stage-contribution\">(\w+ inzending)</li>", page)
     assert shown == texts[::-1]
     assert "nog niet vrijgegeven" not in page
     meeting.run(lambda session: sessions.set_show_contributions(session, False))

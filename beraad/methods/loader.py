@@ -86,6 +86,7 @@ class Step:
     facilitator: Text
     each_dilemma: bool = False
     poll: PollSpec | None = None
+    show_case: bool = False  # the projector and the phones show the dilemma's text at this step
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ def _step_from_dict(data: dict) -> Step:
         facilitator=Text(**data["facilitator"]),
         each_dilemma=data.get("each_dilemma", False),
         poll=_poll_from_dict(data.get("poll")),
+        show_case=data.get("show_case", False),
     )
 
 
@@ -374,7 +376,7 @@ class _Checker:
 
 
 METHOD_KEYS = {"key", "name", "summary", "minutes", "group_size", "dilemmas", "steps", "evaluation"}
-STEP_KEYS = {"key", "title", "minutes", "prompt", "facilitator", "poll", "repeat"}
+STEP_KEYS = {"key", "title", "minutes", "prompt", "facilitator", "poll", "repeat", "show_case"}
 
 
 def parse_method(text: str, path: str = "<text>", expected_key: str | None = None) -> Method:
@@ -405,6 +407,9 @@ def parse_method(text: str, path: str = "<text>", expected_key: str | None = Non
         repeat = step.get("repeat")
         if repeat is not None and repeat != EACH_DILEMMA:
             checker.fail(checker.line_of(step, "repeat"), f"'repeat' can only be {EACH_DILEMMA!r}")
+        show_case = step.get("show_case", False)
+        if not isinstance(show_case, bool):
+            checker.fail(checker.line_of(step, "show_case"), "'show_case' must be true or false")
         poll = None
         if "poll" in step:
             poll = checker.poll(step["poll"], checker.line_of(step, "poll"), step_key, polls)
@@ -420,6 +425,7 @@ def parse_method(text: str, path: str = "<text>", expected_key: str | None = Non
                 facilitator=checker.text(step, "facilitator", "step"),
                 each_dilemma=repeat == EACH_DILEMMA,
                 poll=poll,
+                show_case=show_case,
             )
         )
     if dilemmas[1] > 1 and not any(step.each_dilemma for step in steps):

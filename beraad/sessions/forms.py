@@ -37,3 +37,8 @@ class ActionPointForm(FlaskForm):
 
 class AlternativeForm(FlaskForm):
     text = StringField(_l("New option"), validators=[DataRequired(), Length(max=300)])
+
+
+class ScreenTextForm(FlaskForm):
+    text = TextAreaField(_l("Text on screen"), validators=[Length(max=600)])
+    action = StringField(validators=[Optional()])  # show | hide | save

@@ -48,6 +48,10 @@ class SessionClosedError(SessionError):
     """The session is closed and read-only."""
 
 
+class DuplicateOptionError(SessionError):
+    """An alternative that is already one of the vote's options."""
+
+
 @dataclass(frozen=True)
 class TimerState:
     elapsed_seconds: int
@@ -236,27 +240,42 @@ def close_session(session: DeliberationSession, now: datetime | None = None) -> 
     db.session.flush()
 
 
-def go_to_step(session: DeliberationSession, position: int, now: datetime | None = None) -> None:
-    """Make position the current step; the timer moves along while the session runs."""
+def go_to_step(session: DeliberationSession, position: int, now: datetime | None = None) -> list[Poll]:
+    """Make position the current step; the timer moves along while the session runs.
+
+    A vote left open on the step being left is closed (phones would otherwise keep a form for a
+    question the room has moved past); the closed polls are returned so the view can say so.
+    Contributions on the projector belong to their step: leaving it takes them off unless pinned.
+    """
     _require_open(session)
     target = step_at(session, position)
     if position == session.current_position:
-        return
+        return []
     now = now or utcnow()
     previous = current_step(session)
+    closed = [
+        poll
+        for poll in session.polls
+        if poll.position == previous.position and poll.status == PollStatus.OPEN
+    ]
+    for poll in closed:
+        close_poll(session, poll)
     running = previous.timer_started_at is not None
     _pause_timer(previous, now)
     session.current_position = position
+    if not session.pin_contributions:
+        session.show_contributions = False
     if session.status == SessionStatus.RUNNING and (running or target.elapsed_seconds == 0):
         _start_timer(target, now)
     bump_version(session)
     db.session.flush()
+    return closed
 
 
-def move(session: DeliberationSession, direction: int, now: datetime | None = None) -> None:
+def move(session: DeliberationSession, direction: int, now: datetime | None = None) -> list[Poll]:
     """Go to the next (+1) or previous (-1) step; stay put at either end."""
     position = min(max(session.current_position + direction, 0), len(session.steps) - 1)
-    go_to_step(session, position, now)
+    return go_to_step(session, position, now)
 
 
 def _start_timer(step: SessionStep, now: datetime) -> None:
@@ -405,7 +424,10 @@ def add_alternative(session: DeliberationSession, dilemma_index: int | None, tex
     ]
     if not targets:
         raise SessionError("there is no later choice poll to add an alternative to")
-    used = {o["key"] for o in poll_options(session, targets[0])}
+    existing = poll_options(session, targets[0])
+    if any(_same_text(text, option["text"][language]) for option in existing for language in ("nl", "en")):
+        raise DuplicateOptionError("this option is already in the vote")
+    used = {o["key"] for o in existing}
     if len(used) >= MAX_OPTIONS:
         raise SessionError(f"a poll has at most {MAX_OPTIONS} options")
     key = next(letter for letter in OPTION_LETTERS if letter not in used)
@@ -414,6 +436,15 @@ def add_alternative(session: DeliberationSession, dilemma_index: int | None, tex
     bump_version(session)
     db.session.flush()
     return key
+
+
+def _same_text(first: str, second: str) -> bool:
+    """Equal apart from case, spacing and a final full stop: the same option twice."""
+
+    def norm(text: str) -> str:
+        return " ".join((text or "").casefold().split()).rstrip(".!? ")
+
+    return norm(first) == norm(second)
 
 
 def sessions_for(user: User) -> list[DeliberationSession]:
@@ -483,9 +514,45 @@ def live_signature(token: str) -> str | None:
 
 
 def set_show_contributions(session: DeliberationSession, show: bool) -> None:
-    """Show or hide the released contributions on the projector."""
+    """Show or hide the contributions released at this step on the projector."""
     _require_open(session)
     session.show_contributions = show
+    bump_version(session)
+    db.session.flush()
+
+
+def set_pin_contributions(session: DeliberationSession, pinned: bool) -> None:
+    """Pin: every released contribution stays on the projector across steps until unpinned."""
+    _require_open(session)
+    session.pin_contributions = pinned
+    if pinned:
+        session.show_contributions = True
+    bump_version(session)
+    db.session.flush()
+
+
+def set_show_join(session: DeliberationSession, show: bool) -> None:
+    """Show the join QR code large on the projector again (or back to the small corner code)."""
+    _require_open(session)
+    session.show_join = show
+    bump_version(session)
+    db.session.flush()
+
+
+MAX_SCREEN_TEXT_CHARS = 600
+
+
+def set_screen_text(session: DeliberationSession, position: int, text: str, shown: bool) -> None:
+    """Keep a question or statement with a step and put it on (or take it off) the screen."""
+    _require_open(session)
+    step = step_at(session, position)
+    text = "\n".join(line.rstrip() for line in (text or "").replace("\x00", "").strip().splitlines())
+    if len(text) > MAX_SCREEN_TEXT_CHARS:
+        raise SessionError(f"text on screen is limited to {MAX_SCREEN_TEXT_CHARS} characters")
+    if shown and not text:
+        raise SessionError("type the text to put on the screen")
+    step.screen_text = text
+    step.screen_shown = shown
     bump_version(session)
     db.session.flush()
 

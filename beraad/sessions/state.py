@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from markupsafe import Markup
+
+from ..charts import Chart, build_chart
 from ..methods.loader import Method, Step
 from ..models import DeliberationSession, Poll, PollStatus
 from ..render import render_markdown
@@ -34,15 +39,63 @@ def poll_view(session: DeliberationSession, poll: Poll | None) -> dict | None:
     }
 
 
+CHUNK_WORDS = 55  # a long paragraph of a case is cut into pieces of about this many words
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def case_text(session: DeliberationSession, dilemma: dict) -> str:
+    """The case as its presenter consented: the full text, the redacted version or the question."""
+    from ..summary.build import moral_question
+
+    if session.case_consent == "redacted" and session.case_redacted.strip():
+        return session.case_redacted.strip()
+    if session.case_consent in ("redacted", "question"):
+        return moral_question(dilemma["body"])
+    return dilemma["body"]
+
+
+def case_chunks(text: str) -> list[Markup]:
+    """The case as rendered pieces small enough for the projector to page through."""
+    chunks = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        sentences, piece = SENTENCE_END.split(paragraph.strip()), []
+        for sentence in sentences:
+            if piece and len(" ".join([*piece, sentence]).split()) > CHUNK_WORDS:
+                chunks.append(" ".join(piece))
+                piece = []
+            piece.append(sentence)
+        if piece:
+            chunks.append(" ".join(piece))
+    return [render_markdown(chunk) for chunk in chunks if chunk.strip()]
+
+
+def _dilemma_options(session: DeliberationSession, dilemma: dict | None, step: Step) -> list[dict]:
+    if dilemma is None or not step.show_case:
+        return []
+    return [{"key": option["key"], "text": option["text"]} for option in dilemma.get("options", [])]
+
+
 def stage_context(session: DeliberationSession) -> dict:
     """Everything needed to show the current step."""
     method = service.method_of(session)
     current = service.current_step(session)
     step = _step_definition(method, current.step_key)
     dilemma = session.dilemmas_snapshot[current.dilemma_index] if current.dilemma_index is not None else None
+    if dilemma is None and step.show_case and len(session.dilemmas_snapshot) == 1:
+        dilemma = session.dilemmas_snapshot[0]
     poll = next((p for p in session.polls if p.position == current.position), None)
+    shown = poll_results(session, poll)
+    if session.show_contributions:
+        position = None if session.pin_contributions else current.position
+        shown_contributions = contributions.released(session, position)
+    else:
+        shown_contributions = []
     return {
-        **poll_results(session, poll),
+        **shown,
+        "chart": poll_chart(session, poll, shown),
+        "case": case_chunks(case_text(session, dilemma)) if dilemma and step.show_case else [],
+        "case_options": _dilemma_options(session, dilemma, step),
+        "screen_text": current.screen_text if current.screen_shown else "",
         "method": method,
         "step": step,
         "session_step": current,
@@ -56,7 +109,7 @@ def stage_context(session: DeliberationSession) -> dict:
         "poll_view": poll_view(session, poll),
         "participants": service.participant_count(session),
         "answer_count": answer_count(poll.id) if poll is not None else 0,
-        "contributions": contributions.released(session) if session.show_contributions else [],
+        "contributions": shown_contributions,
         "timer": service.timer_state(current),
     }
 
@@ -76,6 +129,18 @@ def poll_results(session: DeliberationSession, poll: Poll | None) -> dict:
     return {"results": results(poll, session.k, session.language), "before": before}
 
 
+def poll_chart(session: DeliberationSession, poll: Poll | None, shown: dict) -> Chart | None:
+    """The chart of a closed poll's results (before/after where the method compares)."""
+    if poll is None or shown["results"] is None:
+        return None
+    scale = poll.spec.get("scale") or {}
+    labels = [scale.get(end) or {} for end in ("min_label", "max_label")]
+    return build_chart(
+        poll.type, shown["results"], shown["before"],
+        labels[0].get(session.language, ""), labels[1].get(session.language, ""),
+    )  # fmt: skip
+
+
 def projector_state(session: DeliberationSession) -> dict:
     """The live state as JSON-ready data: step, timer, participants, poll."""
     context = stage_context(session)
@@ -83,6 +148,7 @@ def projector_state(session: DeliberationSession) -> dict:
     return {
         "version": session.version,
         "status": session.status,
+        "show_join": session.show_join,
         "step": {
             "position": context["position"],
             "count": context["count"],

@@ -26,7 +26,7 @@ from ..qr import qr_svg
 from ..render import render_markdown
 from ..vote import contributions, evaluation
 from . import service
-from .forms import ActionPointForm, AlternativeForm, NewSessionForm, NotesForm
+from .forms import ActionPointForm, AlternativeForm, NewSessionForm, NotesForm, ScreenTextForm
 from .plan import planned_minutes
 from .state import projector_state, stage_context
 
@@ -146,6 +146,7 @@ def run(session_id: int):
         notes_form=NotesForm(notes=step.notes),
         action_form=ActionPointForm(),
         alternative_form=AlternativeForm(),
+        screen_form=ScreenTextForm(text=step.screen_text),
         timer=service.timer_state(step),
         totals=service.totals(session),
         facilitator_html=render_markdown(context["step"].facilitator.get(session.language)),
@@ -183,11 +184,14 @@ def go(session_id: int):
     session = get_controlled_session(session_id)
     try:
         if "position" in request.form:
-            service.go_to_step(session, request.form.get("position", type=int, default=-1))
+            closed = service.go_to_step(session, request.form.get("position", type=int, default=-1))
         else:
-            service.move(session, 1 if request.form.get("direction") == "next" else -1)
+            closed = service.move(session, 1 if request.form.get("direction") == "next" else -1)
     except service.SessionError as error:
         return _failed(session, error)
+    for poll in closed:
+        flash(_("The vote “%(question)s” was still open: it is now closed.",
+                question=poll.spec["question"][session.language]), "info")  # fmt: skip
     return _done(session)
 
 
@@ -281,6 +285,11 @@ def add_alternative(session_id: int):
         return redirect(url_for("sessions.run", session_id=session.id) + "#poll")
     try:
         key = service.add_alternative(session, service.current_step(session).dilemma_index, form.text.data)
+    except service.DuplicateOptionError:
+        message = _(
+            "“%(text)s” is already one of the options; nothing was added.", text=form.text.data.strip()
+        )
+        return _failed(session, service.SessionError(message))
     except service.SessionError as error:
         return _failed(session, error)
     flash(_("Option %(key)s added.", key=key), "success")
@@ -310,6 +319,43 @@ def show_contributions(session_id: int, action: str):
     except service.SessionError as error:
         return _failed(session, error)
     return _done(session, "contributions")
+
+
+@bp.route("/sessions/<int:session_id>/contributions/<any(pin, unpin):action>", methods=["POST"])
+@login_required
+def pin_contributions(session_id: int, action: str):
+    session = get_controlled_session(session_id)
+    try:
+        service.set_pin_contributions(session, action == "pin")
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "contributions")
+
+
+@bp.route("/sessions/<int:session_id>/join-code/<any(large, small):size>", methods=["POST"])
+@login_required
+def join_code_size(session_id: int, size: str):
+    session = get_controlled_session(session_id)
+    try:
+        service.set_show_join(session, size == "large")
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session)
+
+
+@bp.route("/sessions/<int:session_id>/steps/<int:position>/screen", methods=["POST"])
+@login_required
+def screen_text(session_id: int, position: int):
+    session = get_controlled_session(session_id)
+    form = ScreenTextForm()
+    if not form.validate():
+        message = _("Text on screen is limited to %(n)d characters.", n=service.MAX_SCREEN_TEXT_CHARS)
+        return _failed(session, service.SessionError(message))
+    try:
+        service.set_screen_text(session, position, form.text.data or "", form.action.data == "show")
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "screen")
 
 
 @bp.route("/sessions/<int:session_id>/consent", methods=["POST"])

@@ -115,6 +115,7 @@ def build_summary(session: DeliberationSession) -> Summary:
             planned_minutes=step.planned_minutes + step.extra_minutes,
             actual_minutes=round(sessions.timer_state(step, session.closed_at).elapsed_seconds / 60),
             notes=step.notes,
+            screen_text=step.screen_text or "",
         )
         for step in session.steps
     )

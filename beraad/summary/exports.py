@@ -1,4 +1,4 @@
-"""The summary as Markdown and its poll aggregates as CSV."""
+"""The summary as Markdown; its poll aggregates (and the texts put on the screen) as CSV."""
 
 from __future__ import annotations
 
@@ -10,11 +10,28 @@ from .labels import labels, long_date
 from .model import PollSummary, Summary
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
+# Where a line could start a list item or a rule (# > * _ | are escaped anyway): "1." "1)" "-" "+".
+BLOCK_START = re.compile(r"^(\d+(?=[.)](?:\s|$))|(?=[-+]))")
+SETEXT_UNDERLINE = re.compile(r"^=+$")
 
 
 def _escape(text: str) -> str:
     """Escape Markdown and HTML characters in free text, so a note cannot become markup."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+
+
+def _quoted(text: str) -> list[str]:
+    """Free text as a Markdown quote whose lines stay plain text: no heading, list, rule or table."""
+    lines = []
+    for line in text.strip().splitlines():
+        line = _escape(line.strip())
+        if not line:
+            lines.append(">")
+            continue
+        if SETEXT_UNDERLINE.match(line) and lines and lines[-1] != ">":
+            lines.append(">")  # on a line of its own, '===' cannot turn the line above into a heading
+        lines.append("> " + BLOCK_START.sub(r"\1\\", line))
+    return lines
 
 
 def _poll_lines(poll: PollSummary, words: dict, k: int) -> list[str]:
@@ -71,9 +88,10 @@ def to_markdown(summary: Summary) -> str:
             "",
             f"{w['time']}: {step.actual_minutes} {w['minutes']} ({w['planned']} {step.planned_minutes})",
             "",
-            _escape(step.notes) if step.notes.strip() else f"_{w['no_notes']}_",
-            "",
         ]
+        if step.screen_text.strip():
+            out += [f"**{w['on_screen']}:**", "", *_quoted(step.screen_text), ""]
+        out += [_escape(step.notes) if step.notes.strip() else f"_{w['no_notes']}_", ""]
     out += [f"## {w['polls']}", ""]
     if not summary.polls:
         out += [f"_{w['no_polls']}_", ""]
@@ -107,7 +125,11 @@ def _cell(value):
 
 
 def to_csv(summary: Summary) -> str:
-    """Poll and evaluation aggregates, one row per option; below k only the count."""
+    """Poll and evaluation aggregates, one row per option; below k only the count.
+
+    Rows of kind "screen" come first: per step, the text the facilitator put on the screen (in the
+    question column).
+    """
     w = labels(summary.language)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -138,6 +160,10 @@ def to_csv(summary: Summary) -> str:
                 ]
             )
 
+    for step in summary.steps:
+        if step.screen_text.strip():
+            writer.writerow(["screen", "", _cell(step.title), _cell(step.screen_text.strip()),
+                             "", "", "", "", "", "", "", ""])  # fmt: skip
     for poll in summary.polls:
         write("poll", poll)
     for item in summary.evaluation:

@@ -39,6 +39,9 @@ class StepSummary:
     planned_minutes: int
     actual_minutes: int
     notes: str
+    # What the facilitator put on the projector at this step, as typed. The default lets summaries
+    # archived before it existed load.
+    screen_text: str = ""
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,15 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body", fontName=FONT, fontSize=10, leading=14, textColor=INK, alignment=TA_LEFT,
         spaceAfter=5, splitLongWords=1, allowWidows=1, allowOrphans=0,
     )  # fmt: skip
+    # The text put on the screen: a small label, then the text on a light band, like the projector.
+    screen_label = ParagraphStyle(
+        "screen_label", body, fontName=BOLD, fontSize=8.5, leading=11.5, textColor=MUTED, spaceBefore=2,
+        spaceAfter=2, keepWithNext=1,
+    )  # fmt: skip
+    screen = ParagraphStyle(
+        "screen", body, fontName=BOLD, leftIndent=8, borderPadding=(4, 6, 4, 6), backColor=TRACK,
+        spaceBefore=2, spaceAfter=9,
+    )  # fmt: skip
     return {
         "body": body,
         "body_continued": ParagraphStyle("body_continued", body, spaceAfter=0),
@@ -156,6 +165,8 @@ def _styles() -> dict[str, ParagraphStyle]:
         ),
         "mean": ParagraphStyle("mean", body, spaceBefore=4),
         "quote": ParagraphStyle("quote", body, leftIndent=14, textColor=MUTED),
+        "screen_label": screen_label,
+        "screen": screen,
         "label": ParagraphStyle("label", body, fontSize=9, leading=12, spaceBefore=3, spaceAfter=1),
         "key": ParagraphStyle("key", body, fontName=BOLD, fontSize=9.5, leading=13, spaceAfter=0),
         "value": ParagraphStyle("value", body, fontSize=9.5, leading=13, spaceAfter=0),
@@ -411,6 +422,11 @@ def _step(step: StepSummary, words: dict, styles: dict, show_dilemma: bool) -> l
         Paragraph(_esc(f"{step.position + 1}. {step.title}"), styles["h3"]),
         Paragraph(_esc(meta), styles["meta"]),
     ]
+    if _clean(step.screen_text).strip():  # shown as typed: not Markdown, unlike the notes
+        story += [
+            Paragraph(_esc(words["on_screen"]), styles["screen_label"]),
+            Paragraph(_esc(_clean(step.screen_text).strip()), styles["screen"]),
+        ]
     notes = _markdown(step.notes, styles)
     return story + (notes or [Paragraph(_esc(words["no_notes"]), styles["note"])])
 

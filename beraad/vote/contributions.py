@@ -87,17 +87,15 @@ def for_moderation(session: DeliberationSession) -> list[Contribution]:
     )
 
 
-def released(session: DeliberationSession) -> list[Contribution]:
-    return list(
-        db.session.scalars(
-            select(Contribution)
-            .where(
-                Contribution.session_id == session.id,
-                Contribution.status == ContributionStatus.RELEASED.value,
-            )
-            .order_by(Contribution.sort_key)
-        )
+def released(session: DeliberationSession, position: int | None = None) -> list[Contribution]:
+    """Released contributions in random order: all of them, or those released at one step."""
+    statement = select(Contribution).where(
+        Contribution.session_id == session.id,
+        Contribution.status == ContributionStatus.RELEASED.value,
     )
+    if position is not None:
+        statement = statement.where(Contribution.released_position == position)
+    return list(db.session.scalars(statement.order_by(Contribution.sort_key)))
 
 
 def moderate(session: DeliberationSession, contribution_id: str, status: str) -> None:
@@ -111,5 +109,9 @@ def moderate(session: DeliberationSession, contribution_id: str, status: str) ->
     if contribution is None or contribution.session_id != session.id:
         raise SessionError("no such contribution")
     contribution.status = status
+    # Released contributions belong to the step where they were released (and move with a new release).
+    contribution.released_position = (
+        session.current_position if status == ContributionStatus.RELEASED else None
+    )
     bump_version(session)
     db.session.flush()

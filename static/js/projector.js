@@ -1,4 +1,5 @@
-// Projector: follows the session by polling its state (304 while nothing changes).
+// Projector: follows the session by polling its state (304 while nothing changes), fits the stage
+// to the screen and pages what still does not fit, so nothing is ever cut off.
 (function () {
   "use strict";
   var root = document.querySelector(".projector-layout");
@@ -8,11 +9,83 @@
   var stage = document.getElementById("stage");
   var version = root.getAttribute("data-version");
   var etag = null;
+  var FIT_FLOOR = 0.86;   // sizes never shrink below 86 % (36 px body text at 1080p)
+  var PAGE_SECONDS = 8;   // a page of answers or contributions stays this long
+  var pageTimer = null;
+
+  function body() { return stage.querySelector("[data-fit]"); }
+  function overflows(el) { return el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1; }
+
+  // Split a pager's items into pages that fit the stage (measured by trying, whatever the layout).
+  function paginate(frame, pager) {
+    var items = Array.prototype.slice.call(pager.children);
+    var indicator = document.createElement("p");
+    indicator.className = "pager-indicator";
+    indicator.textContent = "1/1";
+    pager.parentNode.insertBefore(indicator, pager.nextSibling);
+    var pages = [], current = [];
+    items.forEach(function (item) { item.hidden = true; });
+    items.forEach(function (item) {
+      item.hidden = false;
+      if (current.length && overflows(frame)) {
+        item.hidden = true;
+        current.forEach(function (done) { done.hidden = true; });
+        pages.push(current);
+        current = [];
+        item.hidden = false;
+      }
+      current.push(item);
+    });
+    if (current.length) pages.push(current);
+    return { pager: pager, pages: pages, indicator: indicator, index: 0 };
+  }
+
+  function show(paged) {
+    paged.pages.forEach(function (page, index) {
+      page.forEach(function (item) { item.hidden = index !== paged.index; });
+    });
+    paged.indicator.textContent = (paged.index + 1) + "/" + paged.pages.length;
+    paged.indicator.hidden = paged.pages.length < 2;
+  }
+
+  function fit() {
+    clearInterval(pageTimer);
+    var frame = body();
+    if (!frame) return;
+    stage.querySelectorAll(".pager-indicator").forEach(function (el) { el.remove(); });
+    stage.querySelectorAll("[data-pager] > *").forEach(function (el) { el.hidden = false; });
+    var scale = 1;
+    document.body.style.setProperty("--fit", "1");
+    while (overflows(frame) && scale > FIT_FLOOR + 0.001) {
+      scale = Math.max(FIT_FLOOR, scale - 0.02);
+      document.body.style.setProperty("--fit", String(scale));
+    }
+    if (!overflows(frame)) return;
+    // Still too much: page the lists, largest first, until the stage fits.
+    var pagers = Array.prototype.slice.call(frame.querySelectorAll("[data-pager]"));
+    pagers.sort(function (a, b) { return b.offsetHeight - a.offsetHeight; });
+    var paged = [];
+    pagers.forEach(function (pager) {
+      if (!overflows(frame)) return;
+      var result = paginate(frame, pager);
+      paged.push(result);
+      show(result);
+    });
+    paged = paged.filter(function (p) { return p.pages.length > 1; });
+    if (!paged.length) return;
+    pageTimer = setInterval(function () {
+      paged.forEach(function (p) { p.index = (p.index + 1) % p.pages.length; show(p); });
+    }, PAGE_SECONDS * 1000);
+  }
 
   function refreshStage() {
     return fetch(stageUrl, { cache: "no-store", credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
-      .then(function (html) { stage.innerHTML = html; window.beraadTimer && window.beraadTimer(stage); });
+      .then(function (html) {
+        stage.innerHTML = html;
+        window.beraadTimer && window.beraadTimer(stage);
+        fit();
+      });
   }
 
   function poll() {
@@ -27,7 +100,9 @@
       })
       .then(function (state) {
         if (!state) return;
-        root.className = "projector-layout status-" + state.status;
+        root.classList.remove("status-lobby", "status-running", "status-closed");
+        root.classList.add("status-" + state.status);
+        root.classList.toggle("join-large", state.status === "lobby" || !!state.show_join);
         document.querySelectorAll("[data-live=participants]").forEach(function (el) { el.textContent = state.participants; });
         document.querySelectorAll("[data-live=answers]").forEach(function (el) { if (state.poll) el.textContent = state.poll.answers; });
         if (String(state.version) !== String(version)) {
@@ -36,8 +111,13 @@
         }
       })
       .catch(function () { /* offline for a moment: try again */ })
-      .then(function () { setTimeout(poll, 1000); });
+      .then(function () { setTimeout(poll, 700); });
   }
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () { clearTimeout(resizeTimer); resizeTimer = setTimeout(fit, 150); });
   window.beraadTimer && window.beraadTimer(document);
-  setTimeout(poll, 1000);
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(fit); else fit();
+  fit();
+  setTimeout(poll, 700);
 })();

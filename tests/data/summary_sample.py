@@ -95,7 +95,8 @@ def sample_summary(**changes) -> Summary:
         steps=(
             StepSummary(0, "Inleiding", "Het rapport", 5, 6, "Afspraken: vertrouwelijk, vragen stellen."),
             StepSummary(1, "De casus", "Het rapport", 10, 12,
-                        "De casusinbrenger vertelt over de druk.\n\nTweede alinea met é, ë, ï en “quotes”."),
+                        "De casusinbrenger vertelt over de druk.\n\nTweede alinea met é, ë, ï en “quotes”.",
+                        screen_text="Wat zou jij doen als je leidinggevende dit vraagt?"),
         ),
         polls=polls,
         contributions=("Onafhankelijkheid", "Wat als de minister het vraagt?"),
