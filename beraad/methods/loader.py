@@ -87,6 +87,7 @@ class Step:
     each_dilemma: bool = False
     poll: PollSpec | None = None
     show_case: bool = False  # the projector and the phones show the dilemma's text at this step
+    show_options: bool = False  # ... and the dilemma's fixed options (a dilemma game)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ def _step_from_dict(data: dict) -> Step:
         each_dilemma=data.get("each_dilemma", False),
         poll=_poll_from_dict(data.get("poll")),
         show_case=data.get("show_case", False),
+        show_options=data.get("show_options", False),
     )
 
 
@@ -376,7 +378,17 @@ class _Checker:
 
 
 METHOD_KEYS = {"key", "name", "summary", "minutes", "group_size", "dilemmas", "steps", "evaluation"}
-STEP_KEYS = {"key", "title", "minutes", "prompt", "facilitator", "poll", "repeat", "show_case"}
+STEP_KEYS = {
+    "key",
+    "title",
+    "minutes",
+    "prompt",
+    "facilitator",
+    "poll",
+    "repeat",
+    "show_case",
+    "show_options",
+}
 
 
 def parse_method(text: str, path: str = "<text>", expected_key: str | None = None) -> Method:
@@ -407,9 +419,12 @@ def parse_method(text: str, path: str = "<text>", expected_key: str | None = Non
         repeat = step.get("repeat")
         if repeat is not None and repeat != EACH_DILEMMA:
             checker.fail(checker.line_of(step, "repeat"), f"'repeat' can only be {EACH_DILEMMA!r}")
-        show_case = step.get("show_case", False)
-        if not isinstance(show_case, bool):
-            checker.fail(checker.line_of(step, "show_case"), "'show_case' must be true or false")
+        for flag in ("show_case", "show_options"):
+            if not isinstance(step.get(flag, False), bool):
+                checker.fail(checker.line_of(step, flag), f"'{flag}' must be true or false")
+        show_case, show_options = step.get("show_case", False), step.get("show_options", False)
+        if show_options and not show_case:
+            checker.fail(checker.line_of(step, "show_options"), "'show_options' needs 'show_case: true'")
         poll = None
         if "poll" in step:
             poll = checker.poll(step["poll"], checker.line_of(step, "poll"), step_key, polls)
@@ -426,6 +441,7 @@ def parse_method(text: str, path: str = "<text>", expected_key: str | None = Non
                 each_dilemma=repeat == EACH_DILEMMA,
                 poll=poll,
                 show_case=show_case,
+                show_options=show_options,
             )
         )
     if dilemmas[1] > 1 and not any(step.each_dilemma for step in steps):

@@ -70,7 +70,7 @@ def case_chunks(text: str) -> list[Markup]:
 
 
 def _dilemma_options(session: DeliberationSession, dilemma: dict | None, step: Step) -> list[dict]:
-    if dilemma is None or not step.show_case:
+    if dilemma is None or not step.show_options:
         return []
     return [{"key": option["key"], "text": option["text"]} for option in dilemma.get("options", [])]
 

@@ -10,8 +10,11 @@
   var version = root.getAttribute("data-version");
   var etag = null;
   var FIT_FLOOR = 0.86;   // sizes never shrink below 86 % (36 px body text at 1080p)
-  var PAGE_SECONDS = 8;   // a page of answers or contributions stays this long
+  var PAGE_SECONDS = 8;   // a page stays at least this long, longer when it holds more to read
+  var SECONDS_PER_WORD = 0.3;  // about 200 words a minute, read from a screen at the back of a room
+  var PAGE_SECONDS_MAX = 45;
   var pageTimer = null;
+  var paged = [];
 
   function body() { return stage.querySelector("[data-fit]"); }
   function overflows(el) { return el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1; }
@@ -49,7 +52,8 @@
   }
 
   function fit() {
-    clearInterval(pageTimer);
+    clearTimeout(pageTimer);
+    paged = [];
     var frame = body();
     if (!frame) return;
     stage.querySelectorAll(".pager-indicator").forEach(function (el) { el.remove(); });
@@ -64,7 +68,6 @@
     // Still too much: page the lists, largest first, until the stage fits.
     var pagers = Array.prototype.slice.call(frame.querySelectorAll("[data-pager]"));
     pagers.sort(function (a, b) { return b.offsetHeight - a.offsetHeight; });
-    var paged = [];
     pagers.forEach(function (pager) {
       if (!overflows(frame)) return;
       var result = paginate(frame, pager);
@@ -72,11 +75,30 @@
       show(result);
     });
     paged = paged.filter(function (p) { return p.pages.length > 1; });
-    if (!paged.length) return;
-    pageTimer = setInterval(function () {
-      paged.forEach(function (p) { p.index = (p.index + 1) % p.pages.length; show(p); });
-    }, PAGE_SECONDS * 1000);
+    schedule();
   }
+
+  function pageSeconds() {
+    var words = 0;
+    paged.forEach(function (p) {
+      p.pages[p.index].forEach(function (item) { words += (item.textContent.match(/\S+/g) || []).length; });
+    });
+    return Math.min(PAGE_SECONDS_MAX, Math.max(PAGE_SECONDS, words * SECONDS_PER_WORD));
+  }
+
+  function nextPage() {
+    paged.forEach(function (p) { p.index = (p.index + 1) % p.pages.length; show(p); });
+    schedule();
+  }
+
+  function schedule() {
+    clearTimeout(pageTimer);
+    if (paged.length) pageTimer = setTimeout(nextPage, pageSeconds() * 1000);
+  }
+  window.beraadNextPage = nextPage;  // also for a presenter's clicker: see the key handler below
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowRight" || event.key === "PageDown" || event.key === " ") { event.preventDefault(); nextPage(); }
+  });
 
   function refreshStage() {
     return fetch(stageUrl, { cache: "no-store", credentials: "same-origin" })
