@@ -111,7 +111,7 @@ def build_chart(
     )
     shift = None
     if earlier:
-        biggest = max(chart_rows, key=lambda row: (abs(row.percent - row.before_percent), row.key))
+        biggest = max(chart_rows, key=lambda row: abs(row.percent - row.before_percent))  # first on a tie
         if biggest.percent != biggest.before_percent:
             shift = Shift(biggest.key, biggest.before_percent, biggest.percent)
     return Chart(
