@@ -16,8 +16,7 @@ from beraad.sessions.state import case_chunks, stage_context
 from beraad.vote import contributions
 from beraad.vote.service import aggregate
 
-from .test_sessions import content, facilitated, load, make_session, owner, poll_at  # noqa: F401
-from .test_sessions import ctx, english  # noqa: F401
+from .test_sessions import content, ctx, english, facilitated, load, make_session, owner, poll_at  # noqa: F401  # noqa: F401
 
 LABELS = {"A": "Aanpassen", "B": "Weigeren", "C": "Overleggen"}
 
