@@ -49,7 +49,7 @@
     body.append("notes", value);
     body.append("csrf_token", csrfToken());
     showStatus("saving");
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "application/json" } })
+    fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); if (notes.field === field) { notes.saved = value; showStatus("saved"); } })
       .catch(function () { showStatus("failed"); })
       .then(function () { notes.busy = false; if (notes.again) { notes.again = false; saveNotes(); } });
@@ -59,7 +59,7 @@
       var body = new FormData();
       body.append("notes", notes.field.value);
       body.append("csrf_token", csrfToken());
-      navigator.sendBeacon(notes.form.action, body);
+      navigator.sendBeacon(notes.form.getAttribute("action"), body);
       notes.saved = notes.field.value;
     }
   }
@@ -87,9 +87,15 @@
       var twin = fresh.querySelector("#" + CSS.escape(el.id));
       if (twin && twin.defaultValue === el.defaultValue) twin.value = el.value;
     });
+    var draft = notes.field && notes.field.value !== notes.saved
+      ? { action: notes.form.getAttribute("action"), value: notes.field.value } : null;
     moveFlashes(doc);
     old.replaceWith(document.adoptNode(fresh));
     bindNotes();
+    if (draft && notes.form && notes.form.getAttribute("action") === draft.action) {
+      notes.field.value = draft.value;  // typed while the page was being updated: keep it and save it
+      saveNotes();
+    }
     window.beraadTimer && window.beraadTimer(fresh);
     var target = focusKey && fresh.querySelector(focusKey);
     if (target && !target.disabled) target.focus({ preventScroll: true });
@@ -101,24 +107,37 @@
     return null;
   }
 
+  // Actions are sent one after another, in the order they were made: a quick second click waits.
+  var queue = [];
+  function sendNext() {
+    if (inFlight || !queue.length) return;
+    var job = queue.shift();
+    inFlight = true;
+    document.documentElement.classList.add("is-busy");
+    fetch(job.action, { method: "POST", body: job.body, credentials: "same-origin",
+                        headers: { "Accept": "text/html", "X-Requested-With": "fetch" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { swap(html, job.focus); })
+      .catch(function () { queue = []; toast(run().getAttribute("data-failed") || "", "error"); })
+      .then(function () {
+        inFlight = false;
+        document.documentElement.classList.remove("is-busy");
+        sendNext();
+      });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.closest(".run") || form.hasAttribute("data-autosave")) return;
     event.preventDefault();
     if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) return;
-    if (inFlight) return;
-    inFlight = true;
     var body = new FormData(form);
     var button = event.submitter;
     if (button && button.name) body.append(button.name, button.value);
     flushNotes();
-    document.documentElement.classList.add("is-busy");
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
-                         headers: { "Accept": "text/html", "X-Requested-With": "fetch" } })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
-      .then(function (html) { swap(html, focusKeyFor(form, button)); })
-      .catch(function () { toast(run().getAttribute("data-failed") || "", "error"); })
-      .then(function () { inFlight = false; document.documentElement.classList.remove("is-busy"); });
+    // getAttribute: a field named "action" (the timer's buttons) would shadow form.action.
+    queue.push({ action: form.getAttribute("action"), body: body, focus: focusKeyFor(form, button) });
+    sendNext();
   });
 
   // --- keyboard: arrows move between steps, except while typing ---

@@ -96,12 +96,12 @@ def test_three_phones_join_by_qr_vote_change_and_contribute(browser, live_server
     expect(phones[2].locator("input[name=choice][value=B]")).to_be_checked()
     expect(projector.locator(".poll-open [data-live=answers]")).to_have_text("3", timeout=3000)
     # While open, the projector shows no distribution at all.
-    assert projector.locator(".results").count() == 0
+    assert projector.locator(".chart-rows").count() == 0
 
     close_and_reveal(facilitator)
-    expect(projector.locator(".results")).to_be_visible(timeout=3000)
-    expect(projector.locator(".result-row").nth(0)).to_contain_text("33%")
-    expect(projector.locator(".result-row").nth(1)).to_contain_text("67%")
+    expect(projector.locator(".chart-rows")).to_be_visible(timeout=3000)
+    expect(projector.locator(".chart-row").nth(0)).to_contain_text("33%")
+    expect(projector.locator(".chart-row").nth(1)).to_contain_text("67%")
     screenshot(projector, "04-projector-results")
 
     # An anonymous contribution, released by the facilitator.
@@ -130,6 +130,6 @@ def test_three_phones_join_by_qr_vote_change_and_contribute(browser, live_server
         vote(phone, "C")
     close_and_reveal(facilitator)
     expect(projector.locator(".results-hidden")).to_contain_text("2", timeout=3000)
-    assert projector.locator(".results").count() == 0
+    assert projector.locator(".chart-rows").count() == 0
     screenshot(projector, "06-projector-below-k")
     screenshot(phones[0], "07-phone-after", full_page=True)
