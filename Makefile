@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python bench/bank.py
 	$(BIN)/python bench/votes.py
 	$(BIN)/python bench/summary.py
+	$(BIN)/python bench/room.py
 
 clean:
 	rm -rf $(VENV) instance *.egg-info .pytest_cache test-output
