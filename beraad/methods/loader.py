@@ -193,7 +193,15 @@ def _located(node: yaml.Node, loader: yaml.SafeLoader):
     return loader.construct_object(node)
 
 
+ODD_LINE_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+
 def _parse_yaml(text: str, path: str):
+    # YAML also breaks lines at these, editors mostly do not: line numbers would point elsewhere.
+    odd = ODD_LINE_BREAK.search(text)
+    if odd:
+        line = text[: odd.start()].count("\n") + 1
+        raise MethodFileError(path, line, f"unusual line break U+{ord(odd.group()):04X}: use plain newlines")
     try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as error:
