@@ -82,12 +82,17 @@ def build_chart(
     before: Any = None,
     min_label: str = "",
     max_label: str = "",
+    k: int = 0,
 ) -> Chart:
-    """Build the chart of aggregated results (`count`, `k`, `shown`, `rows`, `texts`, `mean`)."""
+    """Build the chart of aggregated results (`count`, `k`, `shown`, `rows`, `texts`, `mean`).
+
+    A summary's PollSummary carries no k of its own: pass the session's.
+    """
+    k = getattr(result, "k", k)
     if not result.shown:
-        return Chart("hidden", result.count, result.k)
+        return Chart("hidden", result.count, k)
     if poll_type == "text":
-        return Chart("text", result.count, result.k, texts=tuple(result.texts))
+        return Chart("text", result.count, k, texts=tuple(result.texts))
     rows = [_row_fields(row) for row in result.rows]
     if poll_type == "ranking":
         size = len(rows)
@@ -95,11 +100,11 @@ def build_chart(
             ChartRow(key, label, count, percent, mean_position=round(size - count / result.count, 1))
             for key, label, count, percent in rows
         )
-        return Chart("ranking", result.count, result.k, chart_rows)
+        return Chart("ranking", result.count, k, chart_rows)
     if poll_type == "scale":
         chart_rows = tuple(ChartRow(*row) for row in rows)
         return Chart(
-            "scale", result.count, result.k, chart_rows, mean=result.mean,
+            "scale", result.count, k, chart_rows, mean=result.mean,
             median=median_of_histogram(rows), min_label=min_label, max_label=max_label,
         )  # fmt: skip
     earlier = {}
@@ -115,6 +120,11 @@ def build_chart(
         if biggest.percent != biggest.before_percent:
             shift = Shift(biggest.key, biggest.before_percent, biggest.percent)
     return Chart(
-        "choice", result.count, result.k, chart_rows,
+        "choice", result.count, k, chart_rows,
         before_count=before.count if earlier else None, shift=shift,
     )  # fmt: skip
+
+
+def summary_chart(poll: Any, k: int) -> Chart:
+    """The chart of a poll as the summary keeps it (used by the print view)."""
+    return build_chart(poll.type, poll, poll.before, k=k)

@@ -25,10 +25,15 @@ def decimal(value: float | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Expose the current language, the choices and the label helpers to every template."""
+    from .charts import summary_chart
     from .labels import TEMPLATE_HELPERS
 
     app.jinja_env.globals.update(
-        TEMPLATE_HELPERS, format_datetime=format_datetime, format_date=format_date, decimal=decimal
+        TEMPLATE_HELPERS,
+        format_datetime=format_datetime,
+        format_date=format_date,
+        decimal=decimal,
+        summary_chart=summary_chart,
     )
 
     @app.context_processor
