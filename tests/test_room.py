@@ -5,6 +5,8 @@ Logic and views on both databases; tests/browser/test_room.py plays whole sessio
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -252,3 +254,22 @@ def test_the_facilitator_screen_uses_svg_icons_not_symbol_glyphs(app, client, fa
     page = client.get(base).get_data(as_text=True)
     assert 'class="icon icon-pause"' in page and 'class="icon icon-next"' in page
     assert not any(glyph in page for glyph in "⏸▶✕◐")
+
+
+def test_ranking_items_are_shown_without_their_internal_keys(app, client, facilitated):  # noqa: F811
+    base = f"/sessions/{facilitated}"
+    client.post(base + "/start")
+    client.post(base + "/step", data={"position": "4"})
+    with app.app_context():
+        session = load(facilitated)
+        poll = poll_at(session, 4)
+        keys = [option["key"] for option in poll.options]
+        token = session.projector_token
+    assert poll.type == "ranking" and all(key.islower() for key in keys)
+    client.post(f"{base}/polls/{poll.id}/open")
+    for page in (
+        client.get(base).get_data(as_text=True),
+        client.get(f"/p/{token}/stage").get_data(as_text=True),
+    ):
+        badges = re.findall(r'<span class="option-key">([^<]*)</span>', page)
+        assert badges and not set(badges) & set(keys)
