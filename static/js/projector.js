@@ -17,20 +17,32 @@
   var paged = [];
 
   function body() { return stage.querySelector("[data-fit]"); }
+  // scrollHeight never drops below the frame's own height: measure what the content takes up.
+  function contentHeight(frame) {
+    var top = frame.getBoundingClientRect().top, bottom = top;
+    Array.prototype.forEach.call(frame.children, function (child) {
+      if (child.offsetParent !== null || child.getClientRects().length) bottom = Math.max(bottom, child.getBoundingClientRect().bottom);
+    });
+    return bottom - top;
+  }
   function overflows(el) { return el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1; }
 
-  // Split a pager's items into pages that fit the stage (measured by trying, whatever the layout).
-  function paginate(frame, pager) {
-    var items = Array.prototype.slice.call(pager.children);
+  function indicatorFor(pager) {
     var indicator = document.createElement("p");
     indicator.className = "pager-indicator";
     indicator.textContent = "1/1";
     pager.parentNode.insertBefore(indicator, pager.nextSibling);
+    return indicator;
+  }
+
+  // Split a pager's items into pages no taller than budget (measured by trying, whatever the layout).
+  function paginate(pager, budget) {
+    var items = Array.prototype.slice.call(pager.children);
     var pages = [], current = [];
     items.forEach(function (item) { item.hidden = true; });
     items.forEach(function (item) {
       item.hidden = false;
-      if (current.length && overflows(frame)) {
+      if (current.length && pager.offsetHeight > budget) {
         item.hidden = true;
         current.forEach(function (done) { done.hidden = true; });
         pages.push(current);
@@ -40,16 +52,18 @@
       current.push(item);
     });
     if (current.length) pages.push(current);
-    return { pager: pager, pages: pages, indicator: indicator, index: 0 };
+    return pages;
   }
 
-  function show(paged) {
-    paged.pages.forEach(function (page, index) {
-      page.forEach(function (item) { item.hidden = index !== paged.index; });
+  function show(p) {
+    p.pages.forEach(function (page, index) {
+      page.forEach(function (item) { item.hidden = index !== p.index; });
     });
-    paged.indicator.textContent = (paged.index + 1) + "/" + paged.pages.length;
-    paged.indicator.hidden = paged.pages.length < 2;
+    p.indicator.textContent = (p.index + 1) + "/" + p.pages.length;
+    p.indicator.hidden = p.pages.length < 2;
   }
+
+  function setFit(scale) { document.body.style.setProperty("--fit", String(scale)); }
 
   function fit() {
     clearTimeout(pageTimer);
@@ -59,23 +73,70 @@
     stage.querySelectorAll(".pager-indicator").forEach(function (el) { el.remove(); });
     stage.querySelectorAll("[data-pager] > *").forEach(function (el) { el.hidden = false; });
     var scale = 1;
-    document.body.style.setProperty("--fit", "1");
+    setFit(scale);
     while (overflows(frame) && scale > FIT_FLOOR + 0.001) {
       scale = Math.max(FIT_FLOOR, scale - 0.02);
-      document.body.style.setProperty("--fit", String(scale));
+      setFit(scale);
     }
-    if (!overflows(frame)) return;
-    // Still too much: page the lists, largest first, until the stage fits.
-    var pagers = Array.prototype.slice.call(frame.querySelectorAll("[data-pager]"));
-    pagers.sort(function (a, b) { return b.offsetHeight - a.offsetHeight; });
-    pagers.forEach(function (pager) {
-      if (!overflows(frame)) return;
-      var result = paginate(frame, pager);
-      paged.push(result);
-      show(result);
-    });
-    paged = paged.filter(function (p) { return p.pages.length > 1; });
+    // Then fold the step's prompt away (the phones and the facilitator still show it), then page.
+    var root = stage.querySelector(".stage");
+    if (root) root.classList.toggle("folded", overflows(frame));
+    if (overflows(frame)) page(frame);
+    // Last resort, so that nothing is ever cut off: one item alone taller than the screen.
+    while (overflows(frame) && scale > 0.5) {
+      scale -= 0.04;
+      setFit(scale);
+    }
     schedule();
+  }
+
+  // Water-filling: a short list keeps all it needs, the long ones share what is left equally.
+  // Every list gets at least its tallest item (less cannot be paged); minimum[i] <= natural[i].
+  function share(room, natural, minimum) {
+    var budgets = minimum.slice(), order = natural.map(function (h, i) { return i; });
+    order.sort(function (a, b) { return natural[a] - natural[b]; });
+    var left = room - minimum.reduce(function (sum, h) { return sum + h; }, 0);
+    order.forEach(function (i, n) {
+      var extra = Math.max(0, Math.min(natural[i] - minimum[i], left / (order.length - n)));
+      budgets[i] += extra;
+      left -= extra;
+    });
+    return budgets;
+  }
+
+  function tallestItem(pager) {
+    var items = Array.prototype.slice.call(pager.children), tallest = 0;
+    items.forEach(function (item) { item.hidden = true; });
+    items.forEach(function (item) {
+      item.hidden = false;
+      tallest = Math.max(tallest, pager.offsetHeight);
+      item.hidden = true;
+    });
+    return tallest;
+  }
+
+  // Share the room the fixed parts leave among the lists, and page each.
+  function page(frame) {
+    var pagers = Array.prototype.slice.call(frame.querySelectorAll("[data-pager]"));
+    if (!pagers.length) return;
+    var natural = pagers.map(function (pager) { return pager.offsetHeight; });
+    var all = pagers.map(function (pager) {
+      return { pager: pager, indicator: indicatorFor(pager), pages: [], index: 0 };
+    });
+    var minimum = pagers.map(tallestItem);  // leaves every item hidden
+    var room = frame.clientHeight - contentHeight(frame) + pagers.reduce(function (sum, p) { return sum + p.offsetHeight; }, 0);
+    for (var attempt = 0; attempt < 4; attempt++) {
+      var budgets = share(room, natural, minimum);
+      all.forEach(function (p, i) {
+        p.pages = paginate(p.pager, Math.max(1, budgets[i]));
+        p.index = 0;
+        show(p);
+      });
+      var over = frame.scrollHeight - frame.clientHeight;
+      if (over <= 1) break;
+      room -= over;
+    }
+    paged = all.filter(function (p) { return p.pages.length > 1; });
   }
 
   function pageSeconds() {
