@@ -385,7 +385,8 @@ def evaluation_toggle(session_id: int, action: str):
 @login_required
 def facilitator_state(session_id: int):
     session = get_controlled_session(session_id)
-    return jsonify(projector_state(session))
+    # Only here, not on the projector: the facilitator's page refreshes its moderation list on it.
+    return jsonify({**projector_state(session), "contributions": contributions.received(session)})
 
 
 # --- projector: unguessable URL, read-only, no sign-in --------------------------------------------

@@ -7,7 +7,7 @@ import re
 import secrets
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Contribution, ContributionStatus, DeliberationSession, SessionStatus
@@ -84,6 +84,13 @@ def for_moderation(session: DeliberationSession) -> list[Contribution]:
             .where(Contribution.session_id == session.id)
             .order_by(Contribution.status, Contribution.sort_key)
         )
+    )
+
+
+def received(session: DeliberationSession) -> int:
+    """How many contributions came in (a repeated text counts again): tells the facilitator to look."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Contribution.count), 0)).where(Contribution.session_id == session.id)
     )
 
 

@@ -158,6 +158,8 @@
     var active = document.activeElement;
     return active && /^(textarea|input|select)$/i.test(active.tagName);
   }
+  var CONTRIBUTIONS_SECONDS = 15;
+  var seenContributions = null, lastContributionRefresh = Date.now();
   function poll() {
     var url = run().getAttribute("data-session-url");
     fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
@@ -166,7 +168,14 @@
         if (!state) return;
         document.querySelectorAll(".run [data-live=participants]").forEach(function (el) { el.textContent = state.participants; });
         document.querySelectorAll(".run [data-live=answers]").forEach(function (el) { if (state.poll) el.textContent = state.poll.answers; });
-        if (String(state.version) !== run().getAttribute("data-version") && !inFlight && !typing()) {
+        // New contributions refresh the moderation list, at most every CONTRIBUTIONS_SECONDS: a list that
+        // changed the moment someone put their phone down would tell the facilitator who wrote what.
+        var newContributions = state.contributions !== undefined && seenContributions !== null &&
+          state.contributions !== seenContributions && Date.now() - lastContributionRefresh > CONTRIBUTIONS_SECONDS * 1000;
+        if (seenContributions === null) seenContributions = state.contributions;
+        var changed = String(state.version) !== run().getAttribute("data-version") || newContributions;
+        if (changed && !inFlight && !typing()) {
+          if (newContributions) { seenContributions = state.contributions; lastContributionRefresh = Date.now(); }
           return fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" })
             .then(function (r) { return r.ok ? r.text() : null; })
             .then(function (html) { if (html && !inFlight && !typing()) swap(html, null); });
