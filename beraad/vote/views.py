@@ -124,22 +124,23 @@ def _refused(session: DeliberationSession, error: service.VoteError):
     return response
 
 
-def _phone_page(session: DeliberationSession, token: str, joined: bool, status: int = 200, **extra):
-    """The participant's page: the current step, the open poll, the evaluation when open."""
+def _phone_context(session: DeliberationSession, token: str | None, joined: bool) -> dict:
+    """What the phone shows now: the current step, the open poll, the evaluation when open."""
     context = stage_context(session)
     poll = context["poll"]
-    return _render(
-        session,
-        "vote/phone.html",
-        status,
-        stage=context,
-        joined=joined,
-        answer=service.my_answer(session, poll, token) if (joined and poll is not None) else None,
-        poll_is_open=poll is not None and poll.status == PollStatus.OPEN,
-        evaluation_items=evaluation.items(session) if session.evaluation_open else (),
-        evaluation_answers=evaluation.my_answers(session, token) if joined else {},
-        **extra,
-    )
+    return {
+        "stage": context,
+        "joined": joined,
+        "answer": service.my_answer(session, poll, token) if (joined and poll is not None) else None,
+        "poll_is_open": poll is not None and poll.status == PollStatus.OPEN,
+        "evaluation_items": evaluation.items(session) if session.evaluation_open else (),
+        "evaluation_answers": evaluation.my_answers(session, token) if joined else {},
+    }
+
+
+def _phone_page(session: DeliberationSession, token: str, joined: bool, status: int = 200, **extra):
+    """The participant's whole page."""
+    return _render(session, "vote/phone.html", status, **{**_phone_context(session, token, joined), **extra})
 
 
 @bp.route("/join")
@@ -167,6 +168,24 @@ def join(join_code: str):
     response = _phone_page(session, token, joined=not fresh and service.has_joined(session, token))
     if fresh:
         _set_token_cookie(response, session, token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/j/<join_code>/stage")
+@ratelimits.guessing_limit
+def stage(join_code: str):
+    """The live part of the phone page, for phone.js to swap in place when the room moves on."""
+    session = sessions.get_by_join_code(join_code)
+    if session is None:
+        abort(404)
+    token = participant_token(session)
+    if session.is_closed:
+        return _render(session, "vote/_closed_stage.html", 410)
+    joined = token is not None and service.has_joined(session, token)
+    if not joined:
+        abort(403)
+    response = _render(session, "vote/_stage.html", **_phone_context(session, token, joined))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -246,6 +265,7 @@ def answer(join_code: str, poll_id: str):
     # a connection of its own, no ORM objects. The session's ORM object is loaded only for a
     # phone without JavaScript (its page) and for a refusal (404 for an unknown code).
     code = sessions.normalise_join_code(join_code)
+    token, body = None, {}
     try:
         token = token_for_code(code)
         _check_token_limit(ratelimits.ANSWER_LIMIT, token)
@@ -257,13 +277,19 @@ def answer(join_code: str, poll_id: str):
             outcome = service.submit_answer(code, poll_id, token, body, connection)
             connection.commit()
     except service.VoteError as error:
-        return _refused(get_session_or_404(code), error)
+        session = get_session_or_404(code)
+        if request.is_json or error.code != 422 or token is None:
+            return _refused(session, error)
+        # A phone without JavaScript: the same page again, with what was chosen and why it failed.
+        db.session.rollback()
+        with force_locale(_phone_language(session)):
+            message = vote_error_message(error.message)
+        draft = {**body, "ranking": body.get("ranking") if isinstance(body.get("ranking"), list) else []}
+        return _phone_page(session, token, joined=True, status=422, answer_draft=draft, answer_error=message)
     if request.is_json:
         return jsonify(status=outcome), 201 if outcome == "created" else 200
-    session = get_session_or_404(code)
-    with force_locale(_phone_language(session)):
-        flash(_("Your answer is saved. You can change it until the vote closes."), "success")
-    return redirect(url_for("vote.join", join_code=session.join_code) + "#poll")
+    # The page shows the saved answer in the form itself (role="status"), in view at #poll.
+    return redirect(url_for("vote.join", join_code=code) + "#poll")
 
 
 @bp.route("/j/<join_code>/contributions", methods=["POST"])
@@ -303,7 +329,8 @@ def contribute(join_code: str):
     if request.is_json:
         return jsonify(status="received"), 201
     with force_locale(_phone_language(session)):
-        flash(_("Thank you. The facilitator decides when contributions appear on the screen."), "success")
+        thanks = _("Thank you. The facilitator decides when contributions appear on the screen.")
+        flash(thanks, "contribution")  # shown inside the contribution form, where the phone is looking
     return redirect(url_for("vote.join", join_code=session.join_code) + "#contribute")
 
 

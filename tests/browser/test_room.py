@@ -254,7 +254,7 @@ def settle(projector, title: str, meta: str | None) -> None:
 
 
 def answer_on_phone(page, poll_type: str, index: int) -> None:
-    """Vote through the phone's own form, as a participant taps it (the ranking UI will change)."""
+    """Vote through the phone's own form, as a participant taps it."""
     poll = page.locator("#poll")
     if poll_type == "choice":
         labels = poll.locator("label.choice")
@@ -262,11 +262,10 @@ def answer_on_phone(page, poll_type: str, index: int) -> None:
     elif poll_type == "scale":
         points = poll.locator("label.scale-point")
         points.nth(index % points.count()).click()
-    elif poll_type == "ranking":
-        selects = poll.locator("select[name=ranking]")
-        keys = selects.first.locator("option").evaluate_all("(os) => os.map((o) => o.value).filter(Boolean)")
-        for place in range(selects.count()):
-            selects.nth(place).select_option(keys[(place + index) % len(keys)])
+    elif poll_type == "ranking":  # tap the items in order, starting at a different one per phone
+        items = poll.locator("button.rank-tap")
+        for place in range(items.count()):
+            items.nth((place + index) % items.count()).click()
     elif poll_type == "text":
         poll.locator("#text-answer").fill(
             f"Deelnemer {index + 1}: ik twijfel, want beide kanten doen iets pijn."
@@ -419,10 +418,11 @@ def test_a_whole_session_in_the_room(method_key, new_context, live_server, scree
 
         if position == extras_at:
             # A participant sends something; the facilitator puts a text on screen, releases and shows it.
+            phones[1].locator("#contribute-section summary").click()  # the section is folded away
             phones[1].fill("#contribution", contribution)
             phones[1].locator("#contribute button.big-button:not(.secondary)").click()
             phones[1].wait_for_load_state()
-            expect(phones[1].locator(".notice-success").first).to_be_visible()
+            expect(phones[1].locator("[data-contribution-status]")).to_be_visible(timeout=2000)
             item = facilitator.locator("#contributions li.contribution", has_text=contribution)
             try:  # it arrives by itself: the page polls every 2 s, refreshes the list at most every 15 s
                 expect(item).to_have_count(1, timeout=19_000)

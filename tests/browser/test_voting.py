@@ -108,10 +108,11 @@ def test_three_phones_join_by_qr_vote_change_and_contribute(browser, live_server
     go_to_step(facilitator, 5)
     # The phone follows by itself (it polls the state and reloads when the session moves on).
     expect(phones[1].locator(".step-count")).to_contain_text("5", timeout=5000)
+    phones[1].locator("#contribute-section summary").click()  # the section is folded away
     phones[1].fill("#contribution", "Onafhankelijkheid van het onderzoek <script>alert(1)</script>")
     phones[1].locator("#contribute button.big-button:not(.secondary)").click()
     phones[1].wait_for_load_state()
-    expect(phones[1].locator(".notice-success")).to_be_visible()
+    expect(phones[1].locator("[data-contribution-status]")).to_be_visible(timeout=2000)
     facilitator.reload()
     facilitator.locator("#contributions form[action$='/released'] button").click()
     facilitator.wait_for_load_state()
