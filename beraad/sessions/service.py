@@ -573,4 +573,5 @@ def set_case_consent(session: DeliberationSession, consent: str, redacted: str =
         raise SessionError(f"the redacted text is limited to {MAX_REDACTED_CHARS} characters")
     session.case_consent = consent
     session.case_redacted = redacted if consent == "redacted" else session.case_redacted
+    bump_version(session)  # the projector and the phones show the case as consented
     db.session.flush()

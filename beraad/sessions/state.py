@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 
 from markupsafe import Markup
 
@@ -75,8 +77,8 @@ def _dilemma_options(session: DeliberationSession, dilemma: dict | None, step: S
     return [{"key": option["key"], "text": option["text"]} for option in dilemma.get("options", [])]
 
 
-def stage_context(session: DeliberationSession) -> dict:
-    """Everything needed to show the current step."""
+def stage_context(session: DeliberationSession, live_counts: bool = True) -> dict:
+    """Everything needed to show the current step (without the counts that change without a version)."""
     method = service.method_of(session)
     current = service.current_step(session)
     step = _step_definition(method, current.step_key)
@@ -85,7 +87,7 @@ def stage_context(session: DeliberationSession) -> dict:
         dilemma = session.dilemmas_snapshot[0]
     poll = next((p for p in session.polls if p.position == current.position), None)
     shown = poll_results(session, poll)
-    if session.show_contributions:
+    if session.show_contributions and live_counts:
         position = None if session.pin_contributions else current.position
         shown_contributions = contributions.released(session, position)
     else:
@@ -107,11 +109,44 @@ def stage_context(session: DeliberationSession) -> dict:
         "dilemma_number": (current.dilemma_index + 1) if current.dilemma_index is not None else None,
         "poll": poll,
         "poll_view": poll_view(session, poll),
-        "participants": service.participant_count(session),
-        "answer_count": answer_count(poll.id) if poll is not None else 0,
+        "participants": service.participant_count(session) if live_counts else None,
+        "answer_count": (answer_count(poll.id) if poll is not None else 0) if live_counts else None,
         "contributions": shown_contributions,
         "timer": service.timer_state(current),
     }
+
+
+PHONE_KEYS = (
+    "position", "count", "title", "prompt_html", "dilemma", "screen_text", "case", "case_options",
+    "poll_view", "chart",
+)  # fmt: skip
+_phone_stages: OrderedDict[tuple[str, int], dict] = OrderedDict()
+_phone_stages_lock = threading.Lock()
+PHONE_STAGES_KEPT = 64
+
+
+def phone_stage(session: DeliberationSession) -> dict:
+    """What every phone shows of the current step: plain data, the same for all participants.
+
+    Every phone of a room asks for it after each change, so each app process keeps it per session
+    version (every change a phone shows bumps the version); nothing per person is in it.
+    """
+    key = (session.join_code, session.version)  # the code is random: no clash between databases
+    with _phone_stages_lock:
+        cached = _phone_stages.get(key)
+        if cached is not None:
+            _phone_stages.move_to_end(key)
+            return cached
+    context = stage_context(session, live_counts=False)
+    poll = context["poll"]
+    stage = {name: context[name] for name in PHONE_KEYS}
+    stage["poll_id"] = poll.id if poll is not None else None
+    stage["poll_is_open"] = poll is not None and poll.status == PollStatus.OPEN
+    with _phone_stages_lock:
+        _phone_stages[key] = stage
+        while len(_phone_stages) > PHONE_STAGES_KEPT:
+            _phone_stages.popitem(last=False)
+    return stage
 
 
 def poll_results(session: DeliberationSession, poll: Poll | None) -> dict:

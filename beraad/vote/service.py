@@ -233,12 +233,12 @@ def submit_answer(
     return "created" if stored_id == new_id else "changed"
 
 
-def my_answer(session: DeliberationSession, poll: Poll, token: str) -> dict | None:
-    """The participant's own current answer (only while the poll is open)."""
-    if session.secret is None or poll.status != PollStatus.OPEN:
+def my_answer(session: DeliberationSession, poll_id: str, token: str) -> dict | None:
+    """The participant's own current answer to an open poll (after it closes nobody can find it)."""
+    if session.secret is None:
         return None
-    key = voter_key(session.secret, token, poll.id)
-    return _run(_sql().my_answer, poll_id=poll.id, key=key).scalar()
+    key = voter_key(session.secret, token, poll_id)
+    return _run(_sql().my_answer, poll_id=poll_id, key=key).scalar()
 
 
 def answer_count(poll_id: str) -> int:

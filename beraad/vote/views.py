@@ -25,9 +25,9 @@ from flask_babel import gettext as _
 
 from ..extensions import csrf, db
 from ..i18n import LANGUAGE_COOKIE
-from ..models import DeliberationSession, PollStatus
+from ..models import DeliberationSession
 from ..sessions import service as sessions
-from ..sessions.state import stage_context
+from ..sessions.state import phone_stage
 from . import contributions, evaluation, live, ratelimits, service
 from .messages import vote_error_message
 
@@ -126,15 +126,16 @@ def _refused(session: DeliberationSession, error: service.VoteError):
 
 def _phone_context(session: DeliberationSession, token: str | None, joined: bool) -> dict:
     """What the phone shows now: the current step, the open poll, the evaluation when open."""
-    context = stage_context(session)
-    poll = context["poll"]
+    stage = phone_stage(session)
+    is_open = stage["poll_is_open"]
+    evaluating = joined and session.evaluation_open
     return {
-        "stage": context,
+        "stage": stage,
         "joined": joined,
-        "answer": service.my_answer(session, poll, token) if (joined and poll is not None) else None,
-        "poll_is_open": poll is not None and poll.status == PollStatus.OPEN,
+        "answer": service.my_answer(session, stage["poll_id"], token) if (joined and is_open) else None,
+        "poll_is_open": is_open,
         "evaluation_items": evaluation.items(session) if session.evaluation_open else (),
-        "evaluation_answers": evaluation.my_answers(session, token) if joined else {},
+        "evaluation_answers": evaluation.my_answers(session, token) if evaluating else {},
     }
 
 
@@ -225,7 +226,7 @@ def state(join_code: str):
     headers = live.state_headers(session.version)
     if request.if_none_match.contains(live.etag_for(session.version)):
         return "", 304, headers
-    context = stage_context(session)
+    context = phone_stage(session)
     with force_locale(_phone_language(session)):
         payload = {
             "version": session.version,
