@@ -71,7 +71,7 @@ POLL_MS = 20
 WAIT_S = 10.0  # the longest any one change may take before it counts as a timeout
 GIVE_UP_AFTER = 3  # timeouts in a row: that control is broken, measuring on only burns the time
 
-TARGETS_MS = {"vote": 1500, "step": 1500, "facilitator": 300}
+TARGETS_MS = {"vote": 1500, "step": 1500, "facilitator": 300, "phone": 2000}
 NEXT = "#next-form button"
 PREVIOUS = "#previous-form button"
 TIMER = "#timer form button"
@@ -343,7 +343,7 @@ def measure_votes(projector, join_url: str, count: int, figures: Figures, rng, d
 
 
 def measure_steps(
-    facilitator: Facilitator, projector, changes: int, figures: dict[str, Figures], rng, deadline
+    facilitator: Facilitator, projector, phone, changes: int, figures: dict[str, Figures], rng, deadline
 ) -> None:
     """Walk the steps (Next to the last, Previous to the first, ...); time page and projector."""
     page, direction = facilitator.page, NEXT
@@ -370,6 +370,14 @@ def measure_steps(
         except PlaywrightTimeout as error:
             if figures["step"].timed_out(f"projector to step {expected} ({title})", error):
                 return
+        step_line = facilitator.text(".step-now .hint")  # "Stap 5 van 10", as the phone says it
+        try:
+            figures["phone"].add(
+                seen_on_projector(phone, ".step-count", step_line, clicked, deadline) - clicked
+            )
+        except PlaywrightTimeout as error:
+            if figures["phone"].timed_out(f"phone to step {expected}", error):
+                return
 
 
 def measure_timer(facilitator: Facilitator, count: int, figures: Figures, deadline) -> None:
@@ -390,18 +398,30 @@ def click_and_settle(page, button: str, until: str, deadline, state: str = "atta
     page.wait_for_load_state()
 
 
-def go_to_poll_and_open_it(facilitator: Facilitator, projector, deadline) -> None:
-    """Start the session, click Next until a step with a poll, open it; the projector shows it."""
+def go_to_poll_and_open_it(facilitator: Facilitator, projector, phone, figures: Figures, deadline) -> None:
+    """Start the session, click Next until a step with a poll, open it; the projector and phone show it."""
     page = facilitator.page
     start = "form[action$='/start']"
     click_and_settle(page, f"{start} button", start, deadline, state="detached")
     while not page.locator(".poll-card").count():
         following = int(facilitator.text(CURRENT_STEP)) + 1
         click_and_settle(page, NEXT, f".step-list li:nth-child({following}).current", deadline)
+    clicked = now_ms()
     click_and_settle(
         page, ".poll-card form[action$='/open'] button", ".poll-card form[action$='/close']", deadline
     )
     projector.locator(".poll-open [data-live=answers]").wait_for(timeout=deadline.wait_ms())
+    try:
+        figures.add(seen_on_projector(phone, "#poll .question", phone_text(phone, "#poll .question"), clicked,
+                                      deadline) - clicked)  # fmt: skip
+    except PlaywrightTimeout as error:
+        figures.timed_out("poll opened -> phone", error)
+
+
+def phone_text(phone, selector: str) -> str:
+    """Wait until the phone shows `selector`, then return its text."""
+    phone.locator(selector).first.wait_for(timeout=10_000)
+    return phone.evaluate(TEXT_JS, selector)
 
 
 def close_poll(page, deadline) -> None:
@@ -430,13 +450,18 @@ def run_room(server: Server, demo: dict, args, figures: dict[str, Figures], dead
             watched = json.dumps([".stage-title", "[data-live=answers]"])
             projector.add_init_script(f"({RECORDER_JS})({watched})")  # in every document it loads
             projector.goto(demo["projector"])
+            phone = browser.new_context(viewport={"width": 360, "height": 640}, locale="nl-NL").new_page()
+            phone.add_init_script(f"({RECORDER_JS})({json.dumps(['.step-count', '#poll .question'])})")
+            phone.goto(demo["join"])
+            phone.locator("#join-button").click()
+            phone.locator("#phone-stage").wait_for(timeout=deadline.wait_ms())
 
-            go_to_poll_and_open_it(facilitator, projector, deadline)
+            go_to_poll_and_open_it(facilitator, projector, phone, figures["poll"], deadline)
             print(f"vote -> projector: {args.repetitions} participants answer one by one", flush=True)
             measure_votes(projector, demo["join"], args.repetitions, figures["vote"], rng, deadline)
             close_poll(page, deadline)
             print(f"step change: {2 * args.repetitions} clicks on Next / Previous", flush=True)
-            measure_steps(facilitator, projector, 2 * args.repetitions, figures, rng, deadline)
+            measure_steps(facilitator, projector, phone, 2 * args.repetitions, figures, rng, deadline)
             print(f"timer: {args.repetitions} clicks on pause / start", flush=True)
             measure_timer(facilitator, args.repetitions, figures["timer"], deadline)
         finally:
@@ -480,6 +505,8 @@ def main() -> int:
     figures = {
         "vote": Figures("vote -> projector count", TARGETS_MS["vote"]),
         "step": Figures("step change -> projector title", TARGETS_MS["step"]),
+        "phone": Figures("step change -> phone (360x640)", TARGETS_MS["phone"]),
+        "poll": Figures("vote opened -> phone form", TARGETS_MS["phone"]),
         "next": Figures("facilitator: next step", TARGETS_MS["facilitator"]),
         "previous": Figures("facilitator: previous step", TARGETS_MS["facilitator"]),
         "timer": Figures("facilitator: timer pause/start", TARGETS_MS["facilitator"]),

@@ -48,7 +48,8 @@
       var keys = selects.map(function (s) { return s.value; });
       if (keys.some(function (k) { return !k; }) || new Set(keys).size !== keys.length) return null;
       var names = selects.map(function (s) { return s.options[s.selectedIndex].text; });
-      return { body: { ranking: keys }, shown: names.join(", ") };
+      var short = names.slice(0, 3).join(", ") + (names.length > 3 ? ", …" : "");
+      return { body: { ranking: keys }, shown: names.join(", "), short: short };
     }
     var text = form.querySelector("textarea[name=text]");
     return text && text.value.trim() ? { body: { text: text.value }, shown: "" } : null;
@@ -72,8 +73,8 @@
         .then(function (result) {
           if (result.status === 200 || result.status === 201) {
             form.removeAttribute("data-dirty");
-            var saved = form.getAttribute("data-saved").replace("{answer}", answer.shown);
-            say(status, saved + (/[.!?]$/.test(saved) ? " " : ". ") + (status.getAttribute("data-later") || ""), "ok");
+            var saved = form.getAttribute("data-saved").replace("{answer}", answer.short || answer.shown);
+            say(status, saved + (/[.!?…]$/.test(saved) ? " " : ". ") + (status.getAttribute("data-later") || ""), "ok");
             button.textContent = form.getAttribute("data-change");
           } else {
             say(status, (result.data.error && result.data.error.message) || root.getAttribute("data-failed"), "error");
@@ -160,7 +161,9 @@
       if (freshForm) freshForm.replaceWith(oldForm);
     } else if (oldForm && oldForm.hasAttribute("data-dirty")) {
       var typed = oldForm.querySelector("textarea[name=text]");
-      showMovedOn(typed && typed.value.trim() ? typed.value : "");
+      showMovedOn(typed && typed.value.trim() ? typed.value : null);
+    } else if (movedOn) {
+      movedOn.hidden = true;  // an older notice goes once the room moves on again
     }
     var oldEvaluation = old.querySelector("#evaluation");
     var freshEvaluation = fresh.querySelector("#evaluation");
@@ -177,9 +180,9 @@
     }
   }
 
-  function showMovedOn(draft) {
+  function showMovedOn(draft) {  // draft: unsent text, or null when only a choice was not sent
     if (!movedOn) return;
-    movedOn.textContent = root.getAttribute("data-moved-on");
+    movedOn.textContent = root.getAttribute(draft === null ? "data-moved-on-choice" : "data-moved-on");
     if (draft) {
       var keep = document.createElement("textarea");
       keep.readOnly = true;
@@ -195,31 +198,38 @@
     if (evaluation) evaluation.addEventListener("input", function () { evaluation.setAttribute("data-dirty", "1"); });
   }
 
-  function refreshStage() {
+  function refreshStage(newVersion) {
     return fetch(stageUrl, { cache: "no-store", credentials: "same-origin" }).then(function (r) {
       if (r.status === 403) { window.location.reload(); return; }
       if (!r.ok && r.status !== 410) throw new Error(r.status);
-      return r.text().then(swap);
+      return r.text().then(function (html) { swap(html); version = newVersion; });
     });
+  }
+
+  var offline = root.querySelector("[data-offline]"), failures = 0;
+  function connected(ok) {
+    failures = ok ? 0 : failures + 1;
+    if (offline) offline.hidden = failures < 2;  // one lost request is not worth a word
   }
 
   function check(now) {
     clearTimeout(timer);
     fetch(stateUrl, { cache: "no-store", credentials: "same-origin", headers: { "If-None-Match": etag } })
       .then(function (r) {
+        connected(true);
         if (r.status === 304 || !r.ok) return null;
-        etag = r.headers.get("ETag") || etag;
-        return r.json();
+        return r.json().then(function (state) { return { state: state, etag: r.headers.get("ETag") }; });
       })
-      .then(function (state) {
-        if (!state) return;
-        if (String(state.version) !== String(version)) {
-          version = state.version;
+      .then(function (result) {
+        if (!result) return;
+        if (String(result.state.version) !== String(version)) {
           if (!box) { window.location.reload(); return; }  // not joined yet: the page itself changes
-          return refreshStage();
+          // The version and ETag count only once the new step is on the screen: a failed fetch retries.
+          return refreshStage(result.state.version).then(function () { etag = result.etag || etag; });
         }
+        etag = result.etag || etag;
       })
-      .catch(function () { /* offline for a moment: the next check catches up */ })
+      .catch(function () { connected(false); /* the next check catches up */ })
       .then(function () { timer = setTimeout(check, POLL_MS); });
     return now;
   }
