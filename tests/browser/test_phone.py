@@ -496,3 +496,50 @@ def test_offline_phone_catches_up(browser, live_server, demo, screenshot):
     expect(step_count(phone)).to_have_text(re.compile(rf"^Stap {current} van \d+$"), timeout=3000)
     print(f"caught up in {time.monotonic() - started:.1f}s")
     screenshot(phone, "02-caught-up")
+
+
+# --- 9 ------------------------------------------------------------------------------------------
+def test_a_vote_sent_after_the_poll_closed_is_refused_in_view_and_the_phone_catches_up(
+    browser, live_server, demo, screenshot
+):
+    desk = facilitator(browser, live_server, demo)
+    phone = joined_phone(browser, demo["join"])
+    go_to_step(desk, 4)
+    open_poll(desk)
+    expect(phone.locator("#poll")).to_be_visible(timeout=3000)
+    phone.route("**/state", lambda route: route.abort())  # the phone misses the close for a moment
+    desk.locator(".poll-card form[action$='/close'] button").click()
+    expect(desk.locator(".poll-card form[action$='/reveal'] button")).to_be_visible()
+    tap_choice(phone, "B")
+    send_answer(phone)
+    status = phone.locator("[data-answer-status]")
+    expect(status).to_have_class(re.compile("notice-error"), timeout=2000)
+    expect(status).to_contain_text("gesloten")
+    assert not wait_in_view(phone, "[data-answer-status]", 2)
+    screenshot(phone, "09-sent-after-close")
+    phone.unroute("**/state")
+    expect(phone.locator("#results")).to_be_visible(timeout=3000)  # the step as it is now
+    expect(phone.locator("#poll")).to_have_count(0)
+
+
+# --- 10 -----------------------------------------------------------------------------------------
+def test_an_unsent_text_answer_is_kept_when_the_room_moves_on(browser, live_server, screenshot):
+    from .test_room import Api
+
+    api = Api(live_server)
+    session = api.post("/sessions", {"method": "cura", "dilemmas": ["rapport-afzwakken"], "title": "Proef"})
+    api.post(f"/sessions/{session['id']}/start")
+    api.post(f"/sessions/{session['id']}/step", {"direction": "next"})  # "U – Vertragen": a text poll
+    phone = joined_phone(browser, f"{live_server.url}/j/{session['join_code']}")
+    poll_id = phone.evaluate(
+        "fetch(location.pathname + '/state').then((r) => r.json()).then((s) => s.poll.id)"
+    )
+    api.post(f"/sessions/{session['id']}/polls/{poll_id}/open")
+    draft = "Mijn eerste gevoel is onrust, want de druk komt van hogerop."
+    phone.locator("#text-answer").fill(draft, timeout=3000)
+    api.post(f"/sessions/{session['id']}/step", {"direction": "next"})  # closes the vote, moves on
+    notice = phone.locator("[data-moved-on-notice]")
+    expect(notice).to_be_visible(timeout=3000)
+    expect(notice.locator("textarea")).to_have_value(draft)
+    expect(step_count(phone)).to_contain_text("3")
+    screenshot(phone, "10-moved-on-with-draft")
