@@ -28,8 +28,12 @@ ms) is counted against the app. The projector asks for the state once a second, 
 waits 0-1 s for its next poll; a random pause of 0-1 s before each vote and step change keeps
 the samples from locking onto that rhythm.
 
-Targets: vote -> projector p90 < 1500 ms; step change -> projector p90 < 1500 ms; facilitator
-action -> page updated p90 < 300 ms. Targets missed are marked in the summary.
+A participant's phone (360x640) joins through its join page and is watched the same way: when it
+shows the new step's "Stap n van m" after each step change, and the vote's question after it opens.
+
+Targets: vote -> projector p90 < 1500 ms; step change -> projector p90 < 1500 ms; step change and
+vote opened -> phone p90 < 2000 ms; facilitator action -> page updated p90 < 300 ms. Targets missed
+are marked in the summary.
 
 Exit status: 0 when every measurement completed; 1 when some wait timed out or failed; 2 when
 --time-limit was hit (what was measured so far is still printed).
