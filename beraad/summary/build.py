@@ -70,6 +70,9 @@ def _aggregates(session: DeliberationSession) -> dict:
             continue
         step = sessions.step_at(session, poll.position)
         res = results(poll, session.k, session.language)
+        if poll.status == "open":
+            # Only the number while it is open: two downloads a tap apart would show that tap.
+            res = Results(count=res.count, k=res.k, shown=False)
         before = by_id.get(poll.compare_with_id)
         summary = _poll_summary(
             poll.key, titles[step.step_key], poll.spec["question"][session.language], poll.type, res,
@@ -81,6 +84,8 @@ def _aggregates(session: DeliberationSession) -> dict:
     for spec in method.evaluation:
         scale = {"min": spec.scale.min, "max": spec.scale.max} if spec.scale else None
         res = aggregate(spec.type, evaluation.values_for(session, spec.key), {}, scale, session.k)
+        if session.evaluation_open:  # the same for the evaluation: numbers only until it closes
+            res = Results(count=res.count, k=res.k, shown=False)
         if res.count:
             items.append(_poll_summary(spec.key, "", spec.question.get(session.language), spec.type, res))
     return {

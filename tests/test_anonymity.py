@@ -1,0 +1,73 @@
+"""Attacks on the anonymity promise, written as an attacker would try them.
+
+Someone who may read the summary (owner, admin, any coordinator) downloads it before and after one
+more person taps their phone: the difference must not tell what that person chose.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from beraad.extensions import db
+from beraad.models import DeliberationSession
+from beraad.summary.build import build_summary
+from beraad.summary.exports import to_csv, to_markdown
+from beraad.vote import evaluation
+from beraad.vote import service as vote
+
+from .test_vote import content, meeting, meetings  # noqa: F401
+
+
+def exports(meeting) -> list[str]:
+    """Every form of the summary the attacker can download: JSON, Markdown, CSV."""
+    with meeting.app.app_context():
+        summary = build_summary(db.session.get(DeliberationSession, meeting.id))
+        return [json.dumps(summary.to_dict(), sort_keys=True), to_markdown(summary), to_csv(summary)]
+
+
+def poll_entry(summary_json: str, key: str) -> dict:
+    return next(poll for poll in json.loads(summary_json)["polls"] if poll["key"] == key)
+
+
+def test_a_summary_diff_while_a_vote_is_open_tells_nothing_of_the_new_vote(meeting):  # noqa: F811
+    meeting.open("moreel-dilemma")
+    meeting.voters("moreel-dilemma", [{"choice": "A"}, {"choice": "A"}, {"choice": "B"}])
+    before = exports(meeting)
+    meeting.voters("moreel-dilemma", [{"choice": "B"}])  # the fourth person: what did they choose?
+    after = exports(meeting)
+    old_poll, new_poll = (poll_entry(text, "moreel-dilemma") for text in (before[0], after[0]))
+    assert (old_poll["count"], new_poll["count"]) == (3, 4)
+    assert old_poll == {**new_poll, "count": 3}  # the number of answers is all that changed
+    assert not new_poll["shown"] and new_poll["rows"] == []
+    for text in before[1:] + after[1:]:  # Markdown and CSV: no option, so no count per option
+        assert "Je legt je bezwaar vast" not in text and "Je past de conclusies aan" not in text
+    digits = re.compile(r"\d+")
+    assert [digits.sub("N", t) for t in before] == [digits.sub("N", t) for t in after]  # only numbers moved
+    # Once the vote closes the distribution appears, as on the projector.
+    meeting.close("moreel-dilemma")
+    closed = exports(meeting)[0]
+    assert '"percent": 50' in closed
+
+
+def test_a_summary_diff_while_the_evaluation_is_open_tells_nothing_of_one_evaluation(meeting):  # noqa: F811
+    def evaluate(answers: dict) -> None:
+        token = vote.new_token()
+        meeting.join_token(token)
+        with meeting.app.app_context():
+            session = db.session.get(DeliberationSession, meeting.id)
+            vote.begin_write()
+            evaluation.submit(session, token, answers)
+            db.session.commit()
+
+    meeting.run(lambda session: evaluation.set_open(session, True))
+    for grade in (4, 4, 5):
+        evaluate({"vrij-spreken": grade, "verbeterpunt": f"Meer tijd voor stap {grade}"})
+    before = exports(meeting)
+    evaluate({"vrij-spreken": 1, "verbeterpunt": "Ik voelde me niet veilig om te spreken"})
+    after = exports(meeting)
+    for text in after:
+        assert "niet veilig om te spreken" not in text and "Meer tijd" not in text
+    assert not any("4.3" in t or "3.5" in t or "3,5" in t for t in before + after)  # no mean while open
+    meeting.run(lambda session: evaluation.set_open(session, False))
+    assert "niet veilig om te spreken" in exports(meeting)[1]
