@@ -19,7 +19,7 @@ from beraad.vote import service as vote
 from .test_vote import content, meeting, meetings  # noqa: F401
 
 
-def exports(meeting) -> list[str]:
+def exports(meeting) -> list[str]:  # noqa: F811
     """Every form of the summary the attacker can download: JSON, Markdown, CSV."""
     with meeting.app.app_context():
         summary = build_summary(db.session.get(DeliberationSession, meeting.id))
