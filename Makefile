@@ -28,7 +28,7 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i beraad/translations/messages.pot -d beraad/translations --no-fuzzy-matching --no-wrap
 
 test: setup
-	@$(BIN)/python -m pytest -n auto $(PYTEST_ARGS); status=$$?; \
+	@$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; \
 	exit $$status
 
