@@ -298,7 +298,8 @@ class Answer(db.Model):
     value: Mapped[dict] = mapped_column(JSON)
     voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    __table_args__ = (UniqueConstraint("poll_id", "voter_key"),)
+    # SQLite: stored by the random id, not by a hidden arrival counter (see vote/scatter.py).
+    __table_args__ = (UniqueConstraint("poll_id", "voter_key"), {"sqlite_with_rowid": False})
 
 
 class ContributionStatus(enum.StrEnum):
@@ -329,7 +330,7 @@ class Contribution(db.Model):
     # The step at which the facilitator released it: the projector shows it with that step.
     released_position: Mapped[int | None] = mapped_column(nullable=True)
 
-    __table_args__ = (UniqueConstraint("session_id", "text_hash"),)
+    __table_args__ = (UniqueConstraint("session_id", "text_hash"), {"sqlite_with_rowid": False})
 
 
 class EvaluationAnswer(db.Model):
@@ -349,7 +350,7 @@ class EvaluationAnswer(db.Model):
     value: Mapped[dict] = mapped_column(JSON)
     voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    __table_args__ = (UniqueConstraint("session_id", "item_key", "voter_key"),)
+    __table_args__ = (UniqueConstraint("session_id", "item_key", "voter_key"), {"sqlite_with_rowid": False})
 
 
 class AccessToken(db.Model):

@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+from sqlalchemy import text as sql
+from sqlalchemy.exc import OperationalError
+
 from beraad.extensions import db
 from beraad.models import DeliberationSession
 from beraad.summary.build import build_summary
@@ -71,3 +75,47 @@ def test_a_summary_diff_while_the_evaluation_is_open_tells_nothing_of_one_evalua
     assert not any("4.3" in t or "3.5" in t or "3,5" in t for t in before + after)  # no mean while open
     meeting.run(lambda session: evaluation.set_open(session, False))
     assert "niet veilig om te spreken" in exports(meeting)[1]
+
+
+def storage_order(meeting, table: str, column: str, where: str, **params) -> list:  # noqa: F811
+    """The rows as a dump or a raw read sees them: SQLite's storage order, PostgreSQL's ctid order."""
+    with meeting.app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+        order = " ORDER BY ctid" if postgres else ""
+        rows = db.session.execute(sql(f"SELECT {column} FROM {table} WHERE {where}{order}"), params)  # noqa: S608
+        return [row[0] for row in rows]
+
+
+def test_a_dump_after_a_vote_closes_does_not_give_the_order_people_answered(meetings):  # noqa: F811
+    peiling = meetings("peiling")
+    peiling.open("kernwaarde")
+    typed = [f"waarde nummer {n:02d}" for n in range(16)]
+    peiling.voters("kernwaarde", [{"text": t} for t in typed])
+    peiling.close("kernwaarde")
+    values = storage_order(peiling, "answer", "value", "poll_id = :poll", poll=peiling.polls["kernwaarde"])
+    stored = [json.loads(v)["text"] if isinstance(v, str) else v["text"] for v in values]
+    assert sorted(stored) == typed
+    assert stored != typed and stored != typed[::-1]  # 1 in 16!/2 by chance
+    with peiling.app.app_context():
+        if db.engine.dialect.name == "sqlite":  # no hidden arrival counter to order by either
+            with pytest.raises(OperationalError):
+                db.session.execute(sql("SELECT rowid FROM answer")).all()
+
+
+def test_a_dump_after_the_evaluation_closes_does_not_keep_one_persons_answers_together(meeting):  # noqa: F811
+    meeting.run(lambda session: evaluation.set_open(session, True))
+    for n in range(8):
+        token = vote.new_token()
+        meeting.join_token(token)
+        with meeting.app.app_context():
+            session = db.session.get(DeliberationSession, meeting.id)
+            vote.begin_write()
+            evaluation.submit(session, token, {"vrij-spreken": 1 + n % 5, "verbeterpunt": f"punt {n}"})
+            db.session.commit()
+    meeting.run(lambda session: evaluation.set_open(session, False))
+    keys = storage_order(meeting, "evaluation_answer", "item_key", "session_id = :s", s=meeting.id)
+    # Written as pairs (one phone, one transaction); stored in pairs would join them again.
+    pairs = sum(
+        1 for a, b in zip(keys[::2], keys[1::2], strict=False) if {a, b} == {"vrij-spreken", "verbeterpunt"}
+    )
+    assert pairs < 8

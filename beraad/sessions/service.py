@@ -29,6 +29,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..vote.scatter import scatter
 from .plan import expand_steps
 
 # No look-alikes (0/O, 1/I/L): codes are read off a projector and typed on phones.
@@ -233,9 +234,13 @@ def close_session(session: DeliberationSession, now: datetime | None = None) -> 
     session.closed_at = now
     session.secret = None  # nobody's token can be linked to anything from now on
     session.evaluation_open = False
+    from ..models import Contribution, EvaluationAnswer
     from ..vote.evaluation import wipe_voter_keys
+    from ..vote.scatter import scatter
 
     wipe_voter_keys(session)
+    scatter(EvaluationAnswer, EvaluationAnswer.session_id == session.id)
+    scatter(Contribution, Contribution.session_id == session.id)
     bump_version(session)
     db.session.flush()
 
@@ -403,6 +408,7 @@ def close_poll(session: DeliberationSession, poll: Poll) -> None:
     poll.status = PollStatus.CLOSED.value
     db.session.flush()
     db.session.execute(update(Answer).where(Answer.poll_id == poll.id).values(voter_key=None))
+    scatter(Answer, Answer.poll_id == poll.id)  # stored in no particular order from now on
     bump_version(session)
     db.session.flush()
 

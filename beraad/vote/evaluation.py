@@ -10,6 +10,7 @@ from ..extensions import db
 from ..methods.loader import PollSpec
 from ..models import DeliberationSession, EvaluationAnswer, SessionStatus
 from ..sessions.service import method_of
+from .scatter import scatter
 from .service import VoteError, _insert, _keyed
 
 
@@ -114,5 +115,7 @@ def set_open(session: DeliberationSession, is_open: bool) -> None:
 
     _require_open(session)
     session.evaluation_open = is_open
+    if not is_open:  # closed: one phone's answers, written together, must not stay together
+        scatter(EvaluationAnswer, EvaluationAnswer.session_id == session.id)
     bump_version(session)
     db.session.flush()
