@@ -24,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    from .security import DatabaseIntegerConverter
+
+    app.url_map.converters["int"] = DatabaseIntegerConverter  # before any route is added
     app.config.from_mapping(config.DEFAULTS)
     if test_config is None:
         app.config.from_mapping(config.from_environment(folder))

@@ -3,9 +3,11 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, Request, Response, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -67,8 +69,29 @@ def quiet_participant_access_logs() -> None:
         logger.addFilter(ParticipantRequestFilter())
 
 
+class SafeJsonRequest(Request):
+    """JSON nested thousands deep makes the parser recurse too far: a 400, not a 500."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            if silent:
+                return None
+            raise BadRequest("The JSON body is nested too deeply.") from None
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """<int:…> in every route: larger than a database integer (2**31 - 1) is simply not found."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's parameter name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     """Install the cookie policy and the header hook on app."""
+    app.request_class = SafeJsonRequest
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # Behind a reverse proxy: take the client address and scheme from its headers.

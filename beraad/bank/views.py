@@ -29,7 +29,8 @@ def get_dilemma_or_404(slug: str) -> Dilemma:
 
 
 def _page_number() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), 100_000)  # a page beyond the last is empty, never a database overflow
 
 
 @bp.route("/")

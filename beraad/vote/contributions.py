@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Contribution, ContributionStatus, DeliberationSession, SessionStatus
-from .service import VoteError, _insert
+from .service import VoteError, _insert, require_storable
 
 MAX_LENGTH = 500
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -50,6 +50,7 @@ def submit(session: DeliberationSession, text: str) -> Contribution:
     """Store a contribution; the same text again only raises its count (atomic upsert)."""
     if session.status == SessionStatus.CLOSED or session.secret is None:
         raise VoteError(410, "closed")
+    require_storable(text.replace("\x00", ""))
     text = normalise(text)
     if not text:
         raise VoteError(422, "empty")

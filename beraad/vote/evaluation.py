@@ -11,7 +11,7 @@ from ..methods.loader import PollSpec
 from ..models import DeliberationSession, EvaluationAnswer, SessionStatus
 from ..sessions.service import method_of
 from .scatter import scatter
-from .service import VoteError, _insert, _keyed
+from .service import VoteError, _insert, _keyed, require_storable
 
 
 def items(session: DeliberationSession) -> tuple[PollSpec, ...]:
@@ -38,6 +38,7 @@ def validate(spec: PollSpec, raw) -> dict | None:
         raise VoteError(422, "malformed")
     if len(raw) > spec.max_length:
         raise VoteError(422, "too_long")
+    require_storable(raw)
     return {"text": " ".join(raw.split())}
 
 

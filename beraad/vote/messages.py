@@ -13,6 +13,7 @@ MESSAGES = {
     "bad_ranking": _l("Put every item in an order, each once."),
     "empty": _l("Your answer is empty."),
     "too_long": _l("Your answer is too long."),
+    "unreadable": _l("Your text contains characters that cannot be stored. Type it again, please."),
     "malformed": _l("Something went wrong sending your answer. Reload the page and try again."),
     "unknown_poll_type": _l("This vote cannot be answered here."),
     "rate_limited": _l("You sent a lot in a short time. Wait a minute, then try again."),

@@ -152,6 +152,19 @@ def has_joined(session: DeliberationSession, token: str) -> bool:
     return bool(_run(_sql().joined, session_id=session.id, participant_key=key).scalar())
 
 
+def require_storable(text: str) -> None:
+    """Refuse text that cannot be stored or shown as UTF-8 (a lone surrogate, a NUL byte).
+
+    Such text only comes from a script; stored, it would break every page that shows it.
+    """
+    if "\x00" in text:
+        raise VoteError(422, "unreadable")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise VoteError(422, "unreadable") from None
+
+
 def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
     """Check an answer body against the poll; return the value to store. Raises VoteError(422)."""
     keys = [o["key"] for o in options]
@@ -187,6 +200,7 @@ def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
         limit = min(int(poll.spec.get("max_length") or 280), MAX_TEXT_ANSWER)
         if not isinstance(answer, str) or not answer.strip():
             raise VoteError(422, "empty")
+        require_storable(answer)
         if len(answer) > limit:
             raise VoteError(422, "too_long")
         return {"text": answer.strip()}

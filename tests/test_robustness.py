@@ -1,0 +1,73 @@
+"""Bad input from outside gets a clear 4xx and breaks nothing for anyone else.
+
+Written as an attacker would send it: a lone surrogate from a phone, JSON nested thousands deep,
+ids larger than any database integer, a page number of 10**20.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from beraad.extensions import db
+from beraad.models import Contribution, DeliberationSession
+
+from .test_vote import OWNER, content, facilitator, meeting, meetings  # noqa: F401
+
+LONE_SURROGATE = "waarde \udfff"
+
+
+def test_a_lone_surrogate_from_a_phone_is_refused_and_every_page_still_works(  # noqa: F811
+    app,
+    client,
+    facilitator,  # noqa: F811
+    meetings,  # noqa: F811
+):
+    peiling = meetings("peiling")
+    phone = peiling.phone()
+    phone.join()
+    peiling.open("kernwaarde")
+    poll = peiling.polls["kernwaarde"]
+    # Only JSON can carry one ("\udfff"); a form post is encoded by the browser, which replaces it.
+    for send in (
+        lambda: phone.answer(poll, json={"text": LONE_SURROGATE}),
+        lambda: phone.contribute(LONE_SURROGATE, as_json=True),
+        lambda: phone.contribute("nul\x00" + LONE_SURROGATE, as_json=True),
+    ):
+        response = send()
+        assert response.status_code == 422, response.status_code
+    with app.app_context():
+        assert db.session.query(Contribution).count() == 0
+    assert phone.answer(poll, json={"text": "moed"}).status_code == 201  # the phone can still answer
+    peiling.close("kernwaarde")
+    peiling.reveal("kernwaarde")
+    with app.app_context():
+        session = db.session.get(DeliberationSession, peiling.id)
+        projector, session_id = session.projector_token, session.id
+    for url in (f"/sessions/{session_id}", f"/p/{projector}/stage", f"/sessions/{session_id}/summary",
+                f"/sessions/{session_id}/summary.md"):  # fmt: skip
+        assert facilitator.get(url).status_code == 200, url
+
+
+def test_json_nested_thousands_deep_is_a_400_not_a_500(meeting):  # noqa: F811
+    phone = meeting.phone()
+    phone.join()
+    meeting.open("moreel-dilemma")
+    body = "[" * 5000 + "]" * 5000
+    response = phone.request(
+        "POST", f"{phone.base}/polls/{meeting.polls['moreel-dilemma']}", data=body,
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/sessions/18446744073709551616", 404),
+     ("GET", "/sessions/18446744073709551616/summary.pdf", 404), ("GET", "/sessions/2147483648", 404),
+     ("POST", "/admin/users/18446744073709551616", 404),
+     ("GET", "/bank/?page=100000000000000000000", 200)],
+)  # fmt: skip
+def test_numbers_beyond_any_database_integer_are_not_found_not_a_500(client, auth, method, path, status):
+    auth.login("beheer", role="admin")
+    assert client.open(path, method=method).status_code == status
