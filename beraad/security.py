@@ -47,10 +47,16 @@ def security_headers(is_secure: bool) -> list[tuple[str, str]]:
     return [*SECURITY_HEADERS, HSTS] if is_secure else list(SECURITY_HEADERS)
 
 
+# Pages and downloads behind a sign-in show notes, drafts or tokens: no browser or proxy keeps them.
+NO_STORE_PREFIXES = ("/sessions", "/account", "/admin", "/api/", "/bank", "/methods")
+
+
 def set_security_headers(response: Response) -> Response:
     """Add the security headers to a Flask response."""
     for name, value in security_headers(request.is_secure):
         response.headers.setdefault(name, value)
+    if request.path.startswith(NO_STORE_PREFIXES) and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -6,6 +6,7 @@ ids larger than any database integer, a page number of 10**20.
 
 from __future__ import annotations
 
+import markdown
 import pytest
 
 from beraad.extensions import db
@@ -71,3 +72,38 @@ def test_json_nested_thousands_deep_is_a_400_not_a_500(meeting):  # noqa: F811
 def test_numbers_beyond_any_database_integer_are_not_found_not_a_500(client, auth, method, path, status):
     auth.login("beheer", role="admin")
     assert client.open(path, method=method).status_code == status
+
+
+def test_signed_in_pages_and_downloads_are_never_stored(app, facilitator, meeting):  # noqa: F811
+    with app.app_context():
+        session_id = db.session.get(DeliberationSession, meeting.id).id
+    base = f"/sessions/{session_id}"
+    for path in (
+        "/sessions/",
+        base,
+        f"{base}/summary",
+        f"{base}/summary.md",
+        f"{base}/summary.csv",
+        "/account",
+    ):
+        response = facilitator.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response.headers.get("Cache-Control", ""), path
+
+
+def test_a_text_answer_with_newlines_adds_no_structure_to_the_markdown_summary(  # noqa: F811
+    app,
+    facilitator,  # noqa: F811
+    meetings,  # noqa: F811
+):
+    peiling = meetings("peiling")
+    peiling.open("kernwaarde")
+    attack = "moed\n# Kop\n- punt\n1. twee"
+    peiling.voters("kernwaarde", [{"text": attack}, {"text": "zorg"}, {"text": "trouw"}])
+    peiling.close("kernwaarde")
+    page = facilitator.get(f"/sessions/{peiling.id}/summary.md").get_data(as_text=True)
+    assert (
+        "\n# Kop van de aanvaller" not in page and "\n- lijstpunt" not in page and "\n1. nog een" not in page
+    )
+    html = markdown.markdown(page, extensions=["tables"])
+    assert "<table>" not in html and html.count("<h1>") == 1

@@ -44,7 +44,7 @@ def _poll_lines(poll: PollSummary, words: dict, k: int) -> list[str]:
     if poll.texts:
         return [
             *lines,
-            *(f"- {_escape(text)}" for text in poll.texts),
+            *(f"- {_escape(' '.join(text.split()))}" for text in poll.texts),  # one line each: no headings
             "",
             f"{poll.count} {words['answers']}",
             "",
