@@ -12,6 +12,7 @@ from ..charts import Chart, build_chart
 from ..methods.loader import Method, Step
 from ..models import DeliberationSession, Poll, PollStatus
 from ..render import render_markdown
+from ..summary.build import consented_case
 from ..vote import contributions
 from ..vote.service import answer_count, results
 from . import service
@@ -45,17 +46,6 @@ CHUNK_WORDS = 55  # a long paragraph of a case is cut into pieces of about this 
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
-def case_text(session: DeliberationSession, dilemma: dict) -> str:
-    """The case as its presenter consented: the full text, the redacted version or the question."""
-    from ..summary.build import moral_question
-
-    if session.case_consent == "redacted" and session.case_redacted.strip():
-        return session.case_redacted.strip()
-    if session.case_consent in ("redacted", "question"):
-        return moral_question(dilemma["body"])
-    return dilemma["body"]
-
-
 def case_chunks(text: str) -> list[Markup]:
     """The case as rendered pieces small enough for the projector to page through."""
     chunks = []
@@ -83,8 +73,6 @@ def stage_context(session: DeliberationSession, live_counts: bool = True) -> dic
     current = service.current_step(session)
     step = _step_definition(method, current.step_key)
     dilemma = session.dilemmas_snapshot[current.dilemma_index] if current.dilemma_index is not None else None
-    if dilemma is None and step.show_case and len(session.dilemmas_snapshot) == 1:
-        dilemma = session.dilemmas_snapshot[0]
     poll = next((p for p in session.polls if p.position == current.position), None)
     shown = poll_results(session, poll)
     if session.show_contributions and live_counts:
@@ -95,7 +83,7 @@ def stage_context(session: DeliberationSession, live_counts: bool = True) -> dic
     return {
         **shown,
         "chart": poll_chart(session, poll, shown),
-        "case": case_chunks(case_text(session, dilemma)) if dilemma and step.show_case else [],
+        "case": case_chunks(consented_case(session, dilemma["body"])) if dilemma and step.show_case else [],
         "case_options": _dilemma_options(session, dilemma, step),
         "screen_text": current.screen_text if current.screen_shown else "",
         "method": method,
@@ -177,25 +165,30 @@ def poll_chart(session: DeliberationSession, poll: Poll | None, shown: dict) -> 
 
 
 def projector_state(session: DeliberationSession) -> dict:
-    """The live state as JSON-ready data: step, timer, participants, poll."""
-    context = stage_context(session)
-    timer = context["timer"]
+    """The live state as JSON-ready data: step, timer, participants, poll.
+
+    Polled by the facilitator screen every two seconds and by projectors on every change: it reads
+    only what it returns (no results, no chart, no rendered case).
+    """
+    current = service.current_step(session)
+    step = _step_definition(service.method_of(session), current.step_key)
+    poll = next((p for p in session.polls if p.position == current.position), None)
+    view = poll_view(session, poll)
+    timer = service.timer_state(current)
     return {
         "version": session.version,
         "status": session.status,
         "show_join": session.show_join,
         "step": {
-            "position": context["position"],
-            "count": context["count"],
-            "title": context["title"],
+            "position": current.position,
+            "count": len(session.steps),
+            "title": step.title.get(session.language),
         },
         "timer": {
             "elapsed": timer.elapsed_seconds,
             "planned": timer.planned_seconds,
             "running": timer.running,
         },
-        "participants": context["participants"],
-        "poll": {**context["poll_view"], "answers": context["answer_count"]}
-        if context["poll_view"]
-        else None,
+        "participants": service.participant_count(session),
+        "poll": {**view, "answers": answer_count(poll.id)} if view else None,
     }

@@ -46,17 +46,23 @@ def _poll_summary(key: str, step_title: str, question: str, poll_type: str, res:
     )
 
 
+def consented_case(session: DeliberationSession, body: str) -> str:
+    """The case as its presenter consented: the full text, the redacted version or only the question.
+
+    The one rule for paper, the projector and the phones alike.
+    """
+    if session.case_consent == "redacted":
+        return session.case_redacted.strip() or moral_question(body)
+    if session.case_consent == "question":
+        return moral_question(body)
+    return body
+
+
 def _dilemmas(session: DeliberationSession) -> tuple[DilemmaSummary, ...]:
-    items = []
-    for dilemma in session.dilemmas_snapshot:
-        if session.case_consent == "redacted":
-            text = session.case_redacted.strip() or moral_question(dilemma["body"])
-        elif session.case_consent == "question":
-            text = moral_question(dilemma["body"])
-        else:
-            text = dilemma["body"]
-        items.append(DilemmaSummary(dilemma["title"], text, session.case_consent))
-    return tuple(items)
+    return tuple(
+        DilemmaSummary(dilemma["title"], consented_case(session, dilemma["body"]), session.case_consent)
+        for dilemma in session.dilemmas_snapshot
+    )
 
 
 def _aggregates(session: DeliberationSession) -> dict:
