@@ -9,8 +9,9 @@ def engine_options(uri: str) -> dict:
 
     A server database may drop idle connections (restart, failover), so each checkout is
     pinged first; an SQLite file cannot, and the ping would be one more statement per request.
+    Bound parameters never appear in error messages or logs: they hold answers and voter keys.
     """
-    return {"pool_pre_ping": not uri.startswith("sqlite")}
+    return {"pool_pre_ping": not uri.startswith("sqlite"), "hide_parameters": True}
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import text as sql
@@ -56,12 +57,11 @@ def test_a_summary_diff_while_a_vote_is_open_tells_nothing_of_the_new_vote(meeti
 
 def test_a_summary_diff_while_the_evaluation_is_open_tells_nothing_of_one_evaluation(meeting):  # noqa: F811
     def evaluate(answers: dict) -> None:
-        token = vote.new_token()
-        meeting.join_token(token)
+        member = meeting.join_token(vote.new_token())
         with meeting.app.app_context():
             session = db.session.get(DeliberationSession, meeting.id)
             vote.begin_write()
-            evaluation.submit(session, token, answers)
+            evaluation.submit(session, member, answers)
             db.session.commit()
 
     meeting.run(lambda session: evaluation.set_open(session, True))
@@ -105,12 +105,11 @@ def test_a_dump_after_a_vote_closes_does_not_give_the_order_people_answered(meet
 def test_a_dump_after_the_evaluation_closes_does_not_keep_one_persons_answers_together(meeting):  # noqa: F811
     meeting.run(lambda session: evaluation.set_open(session, True))
     for n in range(8):
-        token = vote.new_token()
-        meeting.join_token(token)
+        member = meeting.join_token(vote.new_token())
         with meeting.app.app_context():
             session = db.session.get(DeliberationSession, meeting.id)
             vote.begin_write()
-            evaluation.submit(session, token, {"vrij-spreken": 1 + n % 5, "verbeterpunt": f"punt {n}"})
+            evaluation.submit(session, member, {"vrij-spreken": 1 + n % 5, "verbeterpunt": f"punt {n}"})
             db.session.commit()
     meeting.run(lambda session: evaluation.set_open(session, False))
     keys = storage_order(meeting, "evaluation_answer", "item_key", "session_id = :s", s=meeting.id)
@@ -119,3 +118,206 @@ def test_a_dump_after_the_evaluation_closes_does_not_keep_one_persons_answers_to
         1 for a, b in zip(keys[::2], keys[1::2], strict=False) if {a, b} == {"vrij-spreken", "verbeterpunt"}
     )
     assert pairs < 8
+
+
+# --- a database administrator watching live ------------------------------------------------------
+# Every statement the app sends, with its parameters, as a statement log shows them: grouped per
+# transaction on one connection. The attacker knows nothing of tokens; the test knows every
+# phone's keys and texts, and checks whether any transaction (or chain of transactions sharing a
+# key) holds two different votes of one phone, or a vote and its join.
+
+PHONES = 12
+
+
+@dataclass
+class PlayedRoom:
+    """A session played by PHONES phones; per phone, what each of its votes left in statements."""
+
+    secret: str
+    tokens: list[str]
+    votes: list[dict[str, set[str]]] = field(default_factory=list)  # phone -> vote -> strings
+
+
+def play_a_room(meetings) -> PlayedRoom:  # noqa: F811
+    """Join, answer two votes, contribute, evaluate (while the second vote is still open) and
+    look at the page in between, with PHONES phones over HTTP; return what each phone left."""
+    room = meetings("dilemmamethode")
+    first, second = room.polls["moreel-dilemma"], room.polls["eigen-afweging"]
+    phones = [room.phone() for _ in range(PHONES)]
+    for phone in phones:
+        phone.join()
+    with room.app.app_context():
+        secret = db.session.get(DeliberationSession, room.id).secret
+    items = ("vrij-spreken", "cijfer", "verbeterpunt")
+    room.open("moreel-dilemma")
+    for number, phone in enumerate(phones):
+        assert phone.answer(first, json={"choice": "AB"[number % 2]}).status_code == 201
+        phone.visit()
+    room.close("moreel-dilemma")
+    room.open("eigen-afweging")
+    room.show("eigen-afweging")
+    for number, phone in enumerate(phones):
+        assert phone.answer(second, json={"choice": "AB"[number % 3 == 0]}).status_code == 201
+        phone.request("GET", f"{phone.base}/stage")
+    for number, phone in enumerate(phones):
+        body = {"text": f"bijdrage{number:02d}x", "confirm": "1"}
+        assert phone.request("POST", f"{phone.base}/contributions", json=body).status_code == 201
+    room.run(lambda session: evaluation.set_open(session, True))
+    for number, phone in enumerate(phones):
+        body = {
+            "vrij-spreken": 1 + number % 5,
+            "cijfer": 6 + number % 4,
+            "verbeterpunt": f"verbeter{number:02d}x",
+        }
+        response = phone.request("POST", f"{phone.base}/evaluation", json=body)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        phone.visit()
+        phone.request("GET", f"{phone.base}/stage")
+    room.close("eigen-afweging")
+    for phone in phones[:3]:  # the evaluation form alone now: the page reads it back
+        phone.visit()
+    room.close_session()
+    played = PlayedRoom(secret, [phone.token for phone in phones])
+    for number, token in enumerate(played.tokens):
+        played.votes.append(
+            {
+                "join": {vote.participant_key(secret, token)},
+                "moreel-dilemma": {vote.voter_key(secret, token, first)},
+                "eigen-afweging": {vote.voter_key(secret, token, second)},
+                "contribution": {f"bijdrage{number:02d}x"},
+                "evaluation": {vote._keyed(secret, f"evaluation:{item}:{token}") for item in items}
+                | {f"verbeter{number:02d}x"},
+            }
+        )
+    return played
+
+
+def linked_votes(room: PlayedRoom, transactions: list[str]) -> dict[int, set[frozenset]]:
+    """What a statement log gives away: per phone, the pairs of its votes found together.
+
+    A transaction that touches several phones says nothing of any one (a vote closing, the
+    facilitator's screen); the others are chained through the strings they share.
+    """
+    owner = {text: (phone, name) for phone, votes in enumerate(room.votes) for name, texts in votes.items()
+             for text in texts}  # fmt: skip
+    parent: dict = {}
+
+    def find(node):
+        while parent.setdefault(node, node) != node:
+            node = parent[node]
+        return node
+
+    for blob in transactions:
+        assert not any(token in blob for token in room.tokens), "a statement carries a participant's token"
+        found = [text for text in owner if text in blob]
+        if len({owner[text][0] for text in found}) != 1:
+            continue
+        for text in found[1:]:
+            parent[find(text)] = find(found[0])
+    linked: dict[int, set[frozenset]] = {}
+    for phone, votes in enumerate(room.votes):
+        groups: dict = {}
+        for name, texts in votes.items():
+            for text in texts:
+                groups.setdefault(find(text), set()).add(name)
+        for names in groups.values():
+            if len(names) > 1:
+                linked.setdefault(phone, set()).add(frozenset(names))
+    return linked
+
+
+class StatementLog:
+    """Every statement with its parameters, per transaction, from SQLAlchemy's engine events."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.transactions: list[str] = []
+        self.open: dict[int, list[str]] = {}
+
+    def _executed(self, connection, _cursor, statement, parameters, _context, _many):
+        self.open.setdefault(id(connection.connection.dbapi_connection), []).append(
+            f"{statement} {parameters!r}"
+        )
+
+    def _close(self, dbapi_connection) -> None:
+        if self.open.get(id(dbapi_connection)):
+            self.transactions.append("\n".join(self.open.pop(id(dbapi_connection))))
+
+    def _ended(self, connection):
+        self._close(connection.connection.dbapi_connection)
+
+    def _reset(self, dbapi_connection, *_args):
+        self._close(dbapi_connection)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._executed)
+        event.listen(self.engine, "commit", self._ended)
+        event.listen(self.engine, "rollback", self._ended)
+        event.listen(self.engine.pool, "reset", self._reset)
+        return self
+
+    def __exit__(self, *_exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._executed)
+        event.remove(self.engine, "commit", self._ended)
+        event.remove(self.engine, "rollback", self._ended)
+        event.remove(self.engine.pool, "reset", self._reset)
+        self.transactions += ["\n".join(statements) for statements in self.open.values()]
+
+
+def test_a_statement_log_does_not_group_one_phones_votes(app, meetings):  # noqa: F811
+    with app.app_context():
+        engine = db.engine
+    with StatementLog(engine) as log:
+        room = play_a_room(meetings)
+    assert len(log.transactions) > 10 * PHONES
+    # The log did see every vote: each phone's keys and texts are in it.
+    every_text = [text for votes in room.votes for texts in votes.values() for text in texts]
+    assert all(any(text in blob for blob in log.transactions) for text in every_text)
+    assert linked_votes(room, log.transactions) == {}
+
+
+def postgres_log_transactions(text: str) -> list[str]:
+    """The server's own log (log_statement = 'all'), cut per backend process and transaction."""
+    record = re.compile(r"^\S+ \S+ \S+ \[(\d+)\] (?:LOG|DETAIL|ERROR|STATEMENT):\s+(.*)$")
+    transactions, open_ = [], {}
+    pid = None
+    for line in text.splitlines():
+        match = record.match(line)
+        if match:
+            pid, body = match.groups()
+            statement = body.split(": ", 1)[-1].strip().upper()
+            if statement in ("BEGIN", "COMMIT", "ROLLBACK") and open_.get(pid):
+                transactions.append("\n".join(open_.pop(pid)))
+            open_.setdefault(pid, []).append(body)
+        elif pid is not None:
+            open_.setdefault(pid, []).append(line)
+    return transactions + ["\n".join(lines) for lines in open_.values()]
+
+
+def test_the_postgresql_statement_log_does_not_group_one_phones_votes(app, backend, meetings, request):  # noqa: F811
+    if backend != "postgresql":
+        pytest.skip("the server's statement log is PostgreSQL's")
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    logfile = server.root / "server.log"
+    superuser = f"host={server.socket_dir} user=postgres dbname=postgres"
+    with psycopg.connect(superuser, autocommit=True) as connection:
+        connection.execute("ALTER SYSTEM SET log_statement = 'all'")  # a reload, no restart
+        connection.execute("SELECT pg_reload_conf()")
+    start = logfile.stat().st_size
+    try:
+        room = play_a_room(meetings)
+    finally:
+        with psycopg.connect(superuser, autocommit=True) as connection:
+            connection.execute("ALTER SYSTEM RESET log_statement")
+            connection.execute("SELECT pg_reload_conf()")
+    with logfile.open(encoding="utf-8", errors="replace") as file:
+        file.seek(start)
+        transactions = postgres_log_transactions(file.read())
+    assert any(room.votes[0]["moreel-dilemma"] & {word for blob in transactions for word in blob.split("'")})
+    assert linked_votes(room, transactions) == {}

@@ -11,8 +11,14 @@ from .conftest import base_config
 
 
 def test_a_server_database_is_pinged_before_use_and_an_sqlite_file_is_not():
-    assert database.engine_options("postgresql+psycopg://beraad@/beraad") == {"pool_pre_ping": True}
-    assert database.engine_options("sqlite:////srv/beraad/beraad.sqlite3") == {"pool_pre_ping": False}
+    assert database.engine_options("postgresql+psycopg://beraad@/beraad") == {
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+    }
+    assert database.engine_options("sqlite:////srv/beraad/beraad.sqlite3") == {
+        "pool_pre_ping": False,
+        "hide_parameters": True,
+    }
 
 
 def test_the_engine_uses_the_options_of_its_backend(app, backend):

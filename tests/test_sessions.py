@@ -293,8 +293,8 @@ def test_close_stops_timers_closes_open_polls_and_deletes_the_secret(app, ctx, o
     poll = poll_at(session, 3)
     service.open_poll(session, poll)
     token = vote.new_token()
-    vote.join(session, token)
-    assert vote.submit_answer(session.join_code, poll.id, token, {"choice": "B"}) == "created"
+    member = vote.join(session, token)
+    assert vote.submit_answer(session.join_code, poll.id, member, {"choice": "B"}) == "created"
     db.session.commit()
     version = session.version
     service.close_session(session, now=at(100))
@@ -309,7 +309,7 @@ def test_close_stops_timers_closes_open_polls_and_deletes_the_secret(app, ctx, o
     assert poll_at(session, 3).status == PollStatus.CLOSED
     assert [(a.value, a.voter_key) for a in db.session.scalars(select(Answer))] == [({"choice": "B"}, None)]
     with pytest.raises(vote.VoteError):
-        vote.submit_answer(session.join_code, poll.id, token, {"choice": "A"})
+        vote.submit_answer(session.join_code, poll.id, member, {"choice": "A"})
 
 
 def test_a_closed_session_refuses_every_change(app, ctx, owner, make_session):
@@ -596,8 +596,7 @@ def test_closing_a_poll_wipes_the_voter_keys(app, ctx, owner, make_session):
     service.open_poll(session, poll)
     tokens = [vote.new_token() for _ in range(2)]
     for token, choice in zip(tokens, "AB", strict=True):
-        vote.join(session, token)
-        vote.submit_answer(session.join_code, poll.id, token, {"choice": choice})
+        vote.submit_answer(session.join_code, poll.id, vote.join(session, token), {"choice": choice})
     db.session.commit()
     assert all(key is not None for key in db.session.scalars(select(Answer.voter_key)))
     service.close_poll(session, poll)

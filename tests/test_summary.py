@@ -225,6 +225,7 @@ class RanSession:
     session_id: int
     tokens: list[str]
     participant_keys: list[str] = field(default_factory=list)
+    members: list = field(default_factory=list)
     voter_keys: list[str] = field(default_factory=list)
     secret: str = ""
 
@@ -251,15 +252,14 @@ def run_session(app, new_session):
             session = load(ran.session_id)
             ran.secret = session.secret
             assert ran.secret
-            for token in ran.tokens:
-                vote.join(session, token)
+            ran.members = [vote.join(session, token) for token in ran.tokens]
             assert sessions.add_alternative(session, 0, FORMULA) == "C"
             db.session.commit()
 
             def answer(poll: Poll, index: int, raw: dict) -> str:
                 db.session.commit()
                 vote.begin_write()
-                outcome = vote.submit_answer(session.join_code, poll.id, ran.tokens[index], raw)
+                outcome = vote.submit_answer(session.join_code, poll.id, ran.members[index], raw)
                 db.session.commit()
                 return outcome
 
@@ -338,7 +338,7 @@ def run_session(app, new_session):
             for index, answers in enumerate(filled):
                 db.session.commit()
                 vote.begin_write()
-                evaluation.submit(session, ran.tokens[index], answers)
+                evaluation.submit(session, ran.members[index], answers)
                 db.session.commit()
             ran.voter_keys += db.session.scalars(
                 select(EvaluationAnswer.voter_key).where(EvaluationAnswer.session_id == ran.session_id)

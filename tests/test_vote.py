@@ -140,22 +140,22 @@ class Meeting:
     def phone(self, **options) -> Phone:
         return Phone(self, **options)
 
-    def join_token(self, token: str) -> None:
+    def join_token(self, token: str) -> vote.Membership:
         """Join directly through the service (for tests about counting, not about HTTP)."""
 
         def act(session):
             vote.begin_write()
-            vote.join(session, token)
+            return vote.join(session, token)
 
-        self.run(act)
+        return self.run(act)
 
-    def submit(self, key: str, token: str, raw: dict) -> str:
+    def submit(self, key: str, member: vote.Membership, raw: dict) -> str:
         """Answer directly through the service, in its own write transaction."""
         with self.app.app_context():
             session = db.session.get(DeliberationSession, self.id)
             try:
                 vote.begin_write()
-                outcome = vote.submit_answer(session.join_code, self.polls[key], token, raw)
+                outcome = vote.submit_answer(session.join_code, self.polls[key], member, raw)
                 db.session.commit()
             except Exception:
                 db.session.rollback()
@@ -165,9 +165,8 @@ class Meeting:
     def voters(self, key: str, raws: list[dict]) -> None:
         """Let one new participant per raw answer join and answer."""
         for raw in raws:
-            token = vote.new_token()
-            self.join_token(token)
-            assert self.submit(key, token, raw) == "created"
+            member = self.join_token(vote.new_token())
+            assert self.submit(key, member, raw) == "created"
 
     def results(self, key: str) -> vote.Results:
         with self.app.app_context():
@@ -221,9 +220,14 @@ class Phone:
         return "/" if self.secure else self.base
 
     @property
-    def token(self) -> str | None:
+    def cookie(self) -> str | None:
+        """The participant cookie: the token, and once joined '.' and the proof of it."""
         cookie = self.client.get_cookie(self.cookie_name, path=self.cookie_path)
         return cookie.value if cookie else None
+
+    @property
+    def token(self) -> str | None:
+        return self.cookie.partition(".")[0] if self.cookie else None
 
     def use_token(self, token: str) -> None:
         self.client.set_cookie(self.cookie_name, token, path=self.cookie_path, secure=self.secure)
@@ -955,7 +959,7 @@ def test_forty_parallel_submissions_with_one_token_leave_one_answer(monkeypatch,
     meeting.open("moreel-dilemma")
     owner = meeting.phone()
     owner.join()
-    token = owner.token
+    token = owner.cookie
     poll_id = meeting.polls["moreel-dilemma"]
     count = 40
     barrier = threading.Barrier(count, timeout=30)
@@ -1087,10 +1091,8 @@ def tally_machine(meetings):
             self.closed = False
             return multiple(*(self.join_new() for _ in range(2)))  # so answers can start at once
 
-        def join_new(self) -> str:
-            token = vote.new_token()
-            self.meeting.join_token(token)
-            return token
+        def join_new(self) -> vote.Membership:
+            return self.meeting.join_token(vote.new_token())
 
         @rule(target=phones)
         def join(self):
@@ -1119,7 +1121,7 @@ def tally_machine(meetings):
         @rule(choice=st.sampled_from(["A", "B", "Z"]))
         def stranger_answers(self, choice):
             with pytest.raises(vote.VoteError) as refused:
-                self.meeting.submit("moreel-dilemma", vote.new_token(), {"choice": choice})
+                self.meeting.submit("moreel-dilemma", vote.Membership(vote.new_token()), {"choice": choice})
             assert refused.value.code == (409 if self.closed else 403)
 
         @precondition(lambda self: self.model)

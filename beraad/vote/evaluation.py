@@ -11,7 +11,7 @@ from ..methods.loader import PollSpec
 from ..models import DeliberationSession, EvaluationAnswer, SessionStatus
 from ..sessions.service import method_of
 from .scatter import scatter
-from .service import VoteError, _insert, _keyed, require_storable
+from .service import Membership, VoteError, _insert, _keyed, require_storable
 
 
 def items(session: DeliberationSession) -> tuple[PollSpec, ...]:
@@ -42,18 +42,18 @@ def validate(spec: PollSpec, raw) -> dict | None:
     return {"text": " ".join(raw.split())}
 
 
-def submit(session: DeliberationSession, token: str, answers: dict) -> int:
+def submit(session: DeliberationSession, member: Membership, answers: dict) -> int:
     """Store (or change) this participant's evaluation; items left empty are skipped.
 
-    Everything is validated before anything is written: a bad item changes nothing.
+    Everything is validated before anything is written: a bad item changes nothing. Each item
+    is stored like an answer to a poll of its own (its own voter key), so the items of one
+    phone cannot be put together from the table.
     """
-    from .service import has_joined
-
     if session.status == SessionStatus.CLOSED or session.secret is None:
         raise VoteError(410, "closed")
     if not session.evaluation_open:
         raise VoteError(409, "evaluation_not_open")
-    if not has_joined(session, token):
+    if not member.joined(session.secret):
         raise VoteError(403, "not_joined")
     values = {spec.key: validate(spec, answers.get(spec.key)) for spec in items(session)}
     stored = 0
@@ -65,7 +65,7 @@ def submit(session: DeliberationSession, token: str, answers: dict) -> int:
             session_id=session.id,
             item_key=key,
             value=value,
-            voter_key=_voter_key(session, token, key),
+            voter_key=_voter_key(session, member.token, key),
         )
         db.session.execute(
             statement.on_conflict_do_update(
@@ -78,8 +78,8 @@ def submit(session: DeliberationSession, token: str, answers: dict) -> int:
     return stored
 
 
-def my_answers(session: DeliberationSession, token: str) -> dict:
-    if session.secret is None:
+def my_answers(session: DeliberationSession, member: Membership) -> dict:
+    if not member.joined(session.secret):
         return {}
     result = {}
     for spec in items(session):
@@ -87,7 +87,7 @@ def my_answers(session: DeliberationSession, token: str) -> dict:
             select(EvaluationAnswer.value).where(
                 EvaluationAnswer.session_id == session.id,
                 EvaluationAnswer.item_key == spec.key,
-                EvaluationAnswer.voter_key == _voter_key(session, token, spec.key),
+                EvaluationAnswer.voter_key == _voter_key(session, member.token, spec.key),
             )
         )
         if value is not None:

@@ -1,8 +1,15 @@
 """Anonymous participation: joining, answering polls, counting results.
 
-The anonymity model (DESIGN §4): a participant is a random token in a cookie. The database
-only ever sees keyed hashes of it: one per session (to count who joined) and one per poll
-(to keep one answer per person while the poll is open). Answers have random ids and no time.
+The anonymity model (DESIGN §4, docs/anonymity.md): a participant is a random token in a
+cookie. The database only ever sees keyed hashes of it: one per session (to count who joined)
+and one per poll (to keep one answer per person while the poll is open). Answers have random ids
+and no time.
+
+Joining and answering never meet in one statement or one transaction: joining writes the
+participant key and gives the phone a membership proof (an HMAC of its token under the session
+secret) to keep in its cookie; answering checks that proof without reading the participant table.
+So a database administrator watching every statement cannot group one phone's answers by its
+participant key.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import JSON, Connection, String, bindparam, exists, func, select
+from sqlalchemy import JSON, Connection, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -53,6 +60,36 @@ def participant_key(secret: str, token: str) -> str:
     return _keyed(secret, f"participant:{token}")
 
 
+@dataclass(frozen=True, order=True)
+class Membership:
+    """What a participant's cookie holds: the random token and, once joined, the proof of it.
+
+    The proof is an HMAC of the token under the session secret, handed out by `join`; only the
+    server can make it, so it proves the phone joined without asking the database.
+    """
+
+    token: str
+    proof: str = ""
+
+    @classmethod
+    def from_cookie(cls, value: str | None) -> Membership | None:
+        token, _, proof = (value or "").partition(".")
+        if not is_valid_token(token) or (proof and not proof.isalnum()):
+            return None
+        return cls(token, proof)
+
+    def cookie(self) -> str:
+        return f"{self.token}.{self.proof}" if self.proof else self.token
+
+    def joined(self, secret: str | None) -> bool:
+        """Did this phone join the session whose secret this is? (No database read.)"""
+        return bool(secret and self.proof) and hmac.compare_digest(self.proof, _proof(secret, self.token))
+
+
+def _proof(secret: str, token: str) -> str:
+    return _keyed(secret, f"member:{token}")[:32]
+
+
 def voter_key(secret: str, token: str, poll_id: str) -> str:
     """Per poll, so one person's answers to different polls cannot be joined."""
     return _keyed(secret, f"poll:{poll_id}:{token}")
@@ -63,7 +100,6 @@ def _insert(model):
 
 
 class _Statements(NamedTuple):
-    joined: object
     poll_for_answer: object
     upsert_answer: object
     my_answer: object
@@ -73,12 +109,7 @@ class _Statements(NamedTuple):
 def _statements(dialect: str) -> _Statements:
     """The answer path's statements, built once per dialect (building them costs more than
     running them); they run on a connection as plain Core statements."""
-    sessions, polls = DeliberationSession.__table__, Poll.__table__
-    participants, answers = Participant.__table__, Answer.__table__
-    joined = exists().where(
-        participants.c.session_id == bindparam("session_id"),
-        participants.c.participant_key == bindparam("participant_key"),
-    )
+    sessions, polls, answers = DeliberationSession.__table__, Poll.__table__, Answer.__table__
     poll = (
         select(
             sessions.c.id.label("session_id"),
@@ -95,21 +126,18 @@ def _statements(dialect: str) -> _Statements:
     )
     if dialect == "postgresql":
         poll = poll.with_for_update(read=True, of=polls)  # close_poll waits for us, or we see it closed
-    # The answer is written only if this token joined the session: one atomic statement.
-    source = select(
-        bindparam("id", type_=String),
-        bindparam("poll_id", type_=String),
-        bindparam("value", type_=JSON),
-        bindparam("key", type_=String),
-    ).where(joined)
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(answers)
     upsert = (
-        insert.from_select(["id", "poll_id", "value", "voter_key"], source)
+        insert.values(
+            id=bindparam("id", type_=String),
+            poll_id=bindparam("poll_id", type_=String),
+            value=bindparam("value", type_=JSON),
+            voter_key=bindparam("key", type_=String),
+        )
         .on_conflict_do_update(index_elements=["poll_id", "voter_key"], set_={"value": insert.excluded.value})
         .returning(answers.c.id)
     )
     return _Statements(
-        joined=select(joined),
         poll_for_answer=poll,
         upsert_answer=upsert,
         my_answer=select(answers.c.value).where(
@@ -135,21 +163,16 @@ def begin_write(connection: Connection | None = None) -> None:
         (connection or db.session.connection()).exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def join(session: DeliberationSession, token: str) -> None:
-    """Register a participant (idempotent: a returning phone keeps its place)."""
+def join(session: DeliberationSession, token: str) -> Membership:
+    """Register a participant (idempotent: a returning phone keeps its place); return the
+    membership its cookie keeps. The only statement that ever carries a participant key."""
     if session.status == SessionStatus.CLOSED or session.secret is None:
         raise VoteError(410, "closed")
     statement = _insert(Participant).values(
         session_id=session.id, participant_key=participant_key(session.secret, token)
     )
     db.session.execute(statement.on_conflict_do_nothing())
-
-
-def has_joined(session: DeliberationSession, token: str) -> bool:
-    if session.secret is None:
-        return False
-    key = participant_key(session.secret, token)
-    return bool(_run(_sql().joined, session_id=session.id, participant_key=key).scalar())
+    return Membership(token, _proof(session.secret, token))
 
 
 def require_storable(text: str) -> None:
@@ -208,15 +231,15 @@ def validate_answer(poll: Poll, options: list[dict], raw: dict) -> dict:
 
 
 def submit_answer(
-    join_code: str, poll_id: str, token: str, raw: dict, connection: Connection | None = None
+    join_code: str, poll_id: str, member: Membership, raw: dict, connection: Connection | None = None
 ) -> str:
     """Store or change this participant's answer; return 'created' or 'changed'.
 
     Call inside a fresh transaction (begin_write first) on `connection`, or else on the ORM
     session's; the caller commits. A poll that closed meanwhile is refused with 409 — an answer
     is either counted or refused, never lost. Two statements: the poll with its session (by
-    join code), and the upsert that writes only if the token joined. (A poll of another
-    session, or of no session, is an unknown poll.)
+    join code), and the upsert by voter key. Membership is checked on the proof, so nothing
+    here names the participant. (A poll of another session, or of no session, is unknown.)
     """
     sql = _sql()
     poll = _run(sql.poll_for_answer, connection, code=join_code, poll_id=poll_id).first()
@@ -226,32 +249,20 @@ def submit_answer(
         raise VoteError(410, "closed")
     if poll.status != PollStatus.OPEN:
         raise VoteError(409, "poll_not_open")
-    joined = {
-        "session_id": poll.session_id,
-        "participant_key": participant_key(poll.secret, token),
-    }
-    try:
-        value = validate_answer(poll, list(poll.options), raw)
-    except VoteError:
-        # Someone who has not joined hears that first, whatever they sent.
-        if not _run(sql.joined, connection, **joined).scalar():
-            raise VoteError(403, "not_joined") from None
-        raise
-    new_id = secrets.token_hex(16)
-    key = voter_key(poll.secret, token, poll.id)
-    stored_id = _run(
-        sql.upsert_answer, connection, id=new_id, poll_id=poll.id, value=value, key=key, **joined
-    ).scalar()
-    if stored_id is None:  # the upsert writes only for a token that joined the session
+    if not member.joined(poll.secret):  # someone who has not joined hears that before any check of the answer
         raise VoteError(403, "not_joined")
+    value = validate_answer(poll, list(poll.options), raw)
+    new_id = secrets.token_hex(16)
+    key = voter_key(poll.secret, member.token, poll.id)
+    stored_id = _run(sql.upsert_answer, connection, id=new_id, poll_id=poll.id, value=value, key=key).scalar()
     return "created" if stored_id == new_id else "changed"
 
 
-def my_answer(session: DeliberationSession, poll_id: str, token: str) -> dict | None:
+def my_answer(session: DeliberationSession, poll_id: str, member: Membership) -> dict | None:
     """The participant's own current answer to an open poll (after it closes nobody can find it)."""
-    if session.secret is None:
+    if not member.joined(session.secret):
         return None
-    key = voter_key(session.secret, token, poll_id)
+    key = voter_key(session.secret, member.token, poll_id)
     return _run(_sql().my_answer, poll_id=poll_id, key=key).scalar()
 
 

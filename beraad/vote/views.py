@@ -1,11 +1,13 @@
 """The participant's phone: join with a code, follow the session, answer, contribute.
 
 No account, no name. Only the random token in a cookie identifies a phone, and the
-database sees only keyed hashes of it (see service.py).
+database sees only keyed hashes of it (see service.py). Once the phone joined, the cookie also
+holds the proof of it, so no later request needs to look the phone up.
 """
 
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
 
 from flask import (
@@ -39,20 +41,24 @@ def cookie_name(join_code: str) -> str:
     return f"__Host-bp-{join_code}" if request.is_secure else f"bp-{join_code}"
 
 
-def participant_token(session: DeliberationSession) -> str | None:
-    return token_for_code(session.join_code)
+def participant(session: DeliberationSession) -> service.Membership | None:
+    return membership_for_code(session.join_code)
 
 
-def token_for_code(join_code: str) -> str | None:
-    token = request.cookies.get(cookie_name(join_code))
-    return token if service.is_valid_token(token) else None
+def membership_for_code(join_code: str) -> service.Membership | None:
+    return service.Membership.from_cookie(request.cookies.get(cookie_name(join_code)))
 
 
-def _check_token_limit(limit, token: str | None) -> None:
+def _check_token_limit(limit, member: service.Membership | None) -> None:
     """Participant posts count per participant token, never per address (NAT). Without a
     token the request is refused anyway; it counts per address so that one cookieless sender
-    cannot use up a bucket shared with others."""
-    key = f"token:{token}" if token else f"address:{request.remote_addr}"
+    cannot use up a bucket shared with others. The limiter's storage (Redis in production)
+    gets a hash of the token, never the token: with the token and the session secret one could
+    compute every voter key of that phone."""
+    if member:
+        key = "token:" + hashlib.sha256(member.token.encode()).hexdigest()[:32]
+    else:
+        key = f"address:{request.remote_addr}"
     ratelimits.check_token_limit(limit, key, request.endpoint)
 
 
@@ -98,10 +104,10 @@ def _render(session: DeliberationSession, template: str, status: int = 200, **co
     return make_response(body, status)
 
 
-def _set_token_cookie(response, session: DeliberationSession, token: str) -> None:
+def _set_token_cookie(response, session: DeliberationSession, member: service.Membership) -> None:
     response.set_cookie(
         cookie_name(session.join_code),
-        token,
+        member.cookie(),
         max_age=24 * 3600,
         path="/" if request.is_secure else f"/j/{session.join_code}",
         secure=request.is_secure,
@@ -124,24 +130,29 @@ def _refused(session: DeliberationSession, error: service.VoteError):
     return response
 
 
-def _phone_context(session: DeliberationSession, token: str | None, joined: bool) -> dict:
-    """What the phone shows now: the current step, the open poll, the evaluation when open."""
+def _phone_context(session: DeliberationSession, member: service.Membership | None) -> dict:
+    """What the phone shows now: the current step, the open poll, the evaluation when open.
+
+    One request reads the phone's own answers of one vote only: the open poll's, or else the
+    evaluation's. Reading both would show a statement log that they belong to one person.
+    """
     stage = phone_stage(session)
     is_open = stage["poll_is_open"]
-    evaluating = joined and session.evaluation_open
+    joined = member is not None and member.joined(session.secret)
+    evaluating = joined and session.evaluation_open and not is_open
     return {
         "stage": stage,
         "joined": joined,
-        "answer": service.my_answer(session, stage["poll_id"], token) if (joined and is_open) else None,
+        "answer": service.my_answer(session, stage["poll_id"], member) if (joined and is_open) else None,
         "poll_is_open": is_open,
         "evaluation_items": evaluation.items(session) if session.evaluation_open else (),
-        "evaluation_answers": evaluation.my_answers(session, token) if evaluating else {},
+        "evaluation_answers": evaluation.my_answers(session, member) if evaluating else {},
     }
 
 
-def _phone_page(session: DeliberationSession, token: str, joined: bool, status: int = 200, **extra):
+def _phone_page(session: DeliberationSession, member: service.Membership | None, status: int = 200, **extra):
     """The participant's whole page."""
-    return _render(session, "vote/phone.html", status, **{**_phone_context(session, token, joined), **extra})
+    return _render(session, "vote/phone.html", status, **{**_phone_context(session, member), **extra})
 
 
 @bp.route("/join")
@@ -161,14 +172,14 @@ def join(join_code: str):
         return render_template("vote/unknown.html", code=join_code[:16]), 404
     if session.join_code != join_code:
         return redirect(url_for("vote.join", join_code=session.join_code))
-    token = participant_token(session)
+    member = participant(session)
     if session.is_closed:
         return _render(session, "vote/closed.html", 410)
-    fresh = token is None
-    token = token or service.new_token()
-    response = _phone_page(session, token, joined=not fresh and service.has_joined(session, token))
+    fresh = member is None
+    member = member or service.Membership(service.new_token())
+    response = _phone_page(session, member)
     if fresh:
-        _set_token_cookie(response, session, token)
+        _set_token_cookie(response, session, member)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -180,13 +191,12 @@ def stage(join_code: str):
     session = sessions.get_by_join_code(join_code)
     if session is None:
         abort(404)
-    token = participant_token(session)
+    member = participant(session)
     if session.is_closed:
         return _render(session, "vote/_closed_stage.html", 410)
-    joined = token is not None and service.has_joined(session, token)
-    if not joined:
+    if member is None or not member.joined(session.secret):
         abort(403)
-    response = _render(session, "vote/_stage.html", **_phone_context(session, token, joined))
+    response = _render(session, "vote/_stage.html", **_phone_context(session, member))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -196,10 +206,10 @@ def stage(join_code: str):
 @csrf_unless_json
 def register(join_code: str):
     session = get_session_or_404(join_code)
-    token = participant_token(session) or service.new_token()
+    member = participant(session)
     try:
         service.begin_write()
-        service.join(session, token)
+        member = service.join(session, member.token if member else service.new_token())
         db.session.commit()
     except service.VoteError:
         db.session.rollback()
@@ -208,7 +218,7 @@ def register(join_code: str):
         response = jsonify(joined=True)
     else:
         response = redirect(url_for("vote.join", join_code=session.join_code))
-    _set_token_cookie(response, session, token)
+    _set_token_cookie(response, session, member)
     return response
 
 
@@ -266,27 +276,27 @@ def answer(join_code: str, poll_id: str):
     # a connection of its own, no ORM objects. The session's ORM object is loaded only for a
     # phone without JavaScript (its page) and for a refusal (404 for an unknown code).
     code = sessions.normalise_join_code(join_code)
-    token, body = None, {}
+    member, body = None, {}
     try:
-        token = token_for_code(code)
-        _check_token_limit(ratelimits.ANSWER_LIMIT, token)
-        if token is None:
+        member = membership_for_code(code)
+        _check_token_limit(ratelimits.ANSWER_LIMIT, member)
+        if member is None:
             raise service.VoteError(403, "not_joined")
         body = _answer_body()
         with db.engine.connect() as connection:
             service.begin_write(connection)
-            outcome = service.submit_answer(code, poll_id, token, body, connection)
+            outcome = service.submit_answer(code, poll_id, member, body, connection)
             connection.commit()
     except service.VoteError as error:
         session = get_session_or_404(code)
-        if request.is_json or error.code != 422 or token is None:
+        if request.is_json or error.code != 422 or member is None:
             return _refused(session, error)
         # A phone without JavaScript: the same page again, with what was chosen and why it failed.
         db.session.rollback()
         with force_locale(_phone_language(session)):
             message = vote_error_message(error.message)
         draft = {**body, "ranking": body.get("ranking") if isinstance(body.get("ranking"), list) else []}
-        return _phone_page(session, token, joined=True, status=422, answer_draft=draft, answer_error=message)
+        return _phone_page(session, member, status=422, answer_draft=draft, answer_error=message)
     if request.is_json:
         return jsonify(status=outcome), 201 if outcome == "created" else 200
     # The page shows the saved answer in the form itself (role="status"), in view at #poll.
@@ -298,17 +308,17 @@ def answer(join_code: str, poll_id: str):
 def contribute(join_code: str):
     """An anonymous contribution; a text that seems to name someone asks for a second look."""
     session = get_session_or_404(join_code)
-    token = participant_token(session)
+    member = participant(session)
     payload = request.get_json(silent=True) if request.is_json else request.form
     if not isinstance(payload, dict) and not hasattr(payload, "get"):
         payload = {}
     text = payload.get("text") or ""
     confirmed = str(payload.get("confirm", "")).lower() in ("1", "true", "yes")
     try:
-        _check_token_limit(ratelimits.CONTRIBUTION_LIMIT, token)
+        _check_token_limit(ratelimits.CONTRIBUTION_LIMIT, member)
         if not isinstance(text, str):
             raise service.VoteError(422, "malformed")
-        if token is None or not service.has_joined(session, token):
+        if member is None or not member.joined(session.secret):
             raise service.VoteError(403, "not_joined")
         reasons = contributions.personal_data_reasons(contributions.normalise(text))
         if reasons and not confirmed:
@@ -324,7 +334,7 @@ def contribute(join_code: str):
         with force_locale(_phone_language(session)):
             message = vote_error_message(error.message)
         return _phone_page(
-            session, token, joined=True, status=422, contribution_text=text[:2000],
+            session, member, status=422, contribution_text=text[:2000],
             contribution_warning=message, needs_confirm=error.message == "personal_data",
         )  # fmt: skip
     if request.is_json:
@@ -340,16 +350,16 @@ def contribute(join_code: str):
 def evaluate(join_code: str):
     """The end-of-session evaluation: every item optional, changeable until the session closes."""
     session = get_session_or_404(join_code)
-    token = participant_token(session)
+    member = participant(session)
     payload = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     try:
-        _check_token_limit(ratelimits.EVALUATION_LIMIT, token)
+        _check_token_limit(ratelimits.EVALUATION_LIMIT, member)
         if not isinstance(payload, dict):
             raise service.VoteError(400, "malformed")
-        if token is None:
+        if member is None:
             raise service.VoteError(403, "not_joined")
         service.begin_write()
-        evaluation.submit(session, token, payload)
+        evaluation.submit(session, member, payload)
         db.session.commit()
     except service.VoteError as error:
         return _refused(session, error)
