@@ -276,6 +276,7 @@ class Participant(db.Model):
     """
 
     __tablename__ = "participant"
+    __table_args__ = {"sqlite_with_rowid": False}  # stored by key, not in the order people joined
 
     session_id: Mapped[int] = mapped_column(
         ForeignKey("deliberation_session.id", ondelete="CASCADE"), primary_key=True

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+from flask import Flask
 from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError
 
@@ -21,7 +22,7 @@ from beraad.summary.exports import to_csv, to_markdown
 from beraad.vote import evaluation
 from beraad.vote import service as vote
 
-from .test_vote import content, meeting, meetings  # noqa: F401
+from .test_vote import content, dump_database, meeting, meetings  # noqa: F401
 
 
 def exports(meeting) -> list[str]:  # noqa: F811
@@ -77,9 +78,9 @@ def test_a_summary_diff_while_the_evaluation_is_open_tells_nothing_of_one_evalua
     assert "niet veilig om te spreken" in exports(meeting)[1]
 
 
-def storage_order(meeting, table: str, column: str, where: str, **params) -> list:  # noqa: F811
+def storage_order(app, table: str, column: str, where: str, **params) -> list:
     """The rows as a dump or a raw read sees them: SQLite's storage order, PostgreSQL's ctid order."""
-    with meeting.app.app_context():
+    with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
         order = " ORDER BY ctid" if postgres else ""
         rows = db.session.execute(sql(f"SELECT {column} FROM {table} WHERE {where}{order}"), params)  # noqa: S608
@@ -92,7 +93,9 @@ def test_a_dump_after_a_vote_closes_does_not_give_the_order_people_answered(meet
     typed = [f"waarde nummer {n:02d}" for n in range(16)]
     peiling.voters("kernwaarde", [{"text": t} for t in typed])
     peiling.close("kernwaarde")
-    values = storage_order(peiling, "answer", "value", "poll_id = :poll", poll=peiling.polls["kernwaarde"])
+    values = storage_order(
+        peiling.app, "answer", "value", "poll_id = :poll", poll=peiling.polls["kernwaarde"]
+    )
     stored = [json.loads(v)["text"] if isinstance(v, str) else v["text"] for v in values]
     assert sorted(stored) == typed
     assert stored != typed and stored != typed[::-1]  # 1 in 16!/2 by chance
@@ -112,12 +115,44 @@ def test_a_dump_after_the_evaluation_closes_does_not_keep_one_persons_answers_to
             evaluation.submit(session, member, {"vrij-spreken": 1 + n % 5, "verbeterpunt": f"punt {n}"})
             db.session.commit()
     meeting.run(lambda session: evaluation.set_open(session, False))
-    keys = storage_order(meeting, "evaluation_answer", "item_key", "session_id = :s", s=meeting.id)
+    keys = storage_order(meeting.app, "evaluation_answer", "item_key", "session_id = :s", s=meeting.id)
     # Written as pairs (one phone, one transaction); stored in pairs would join them again.
     pairs = sum(
         1 for a, b in zip(keys[::2], keys[1::2], strict=False) if {a, b} == {"vrij-spreken", "verbeterpunt"}
     )
     assert pairs < 8
+
+
+def test_a_dump_after_the_session_closes_neither_orders_nor_links_anyone(meetings):  # noqa: F811
+    """Someone who later holds the database (a dump, a backup, a copy of the files)."""
+    room = play_a_room(meetings)
+    app = room.app
+    dump = dump_database(app)
+    voter_keys = [
+        text for votes in room.votes for name in ("moreel-dilemma", "eigen-afweging", "evaluation")
+        for text in votes[name] if len(text) == 64
+    ]  # fmt: skip
+    secrets_of_people = [room.secret, *room.tokens, *voter_keys]
+    assert [text for text in secrets_of_people if text in dump] == []  # no secret, token or voter key left
+    joins = [next(iter(votes["join"])) for votes in room.votes]
+    assert sum(dump.count(key) for key in joins) == PHONES  # each join key once, in its own table only
+    everything = "session_id = (SELECT max(id) FROM deliberation_session)"
+    stored_joins = storage_order(app, "participant", "participant_key", everything)
+    contributions = storage_order(app, "contribution", "text", everything)
+    items = storage_order(app, "evaluation_answer", "item_key", everything)
+    arrival = list(range(PHONES))
+    assert sorted(joins.index(key) for key in stored_joins) == arrival
+    assert [joins.index(key) for key in stored_joins] not in (arrival, arrival[::-1])
+    assert sorted(contributions) == [f"bijdrage{n:02d}x" for n in arrival]
+    assert contributions != sorted(contributions) and contributions != sorted(contributions, reverse=True)
+    # Each phone wrote its three items in one transaction; stored in threes would join them again.
+    triples = sum(1 for start in range(0, len(items), 3) if len(set(items[start : start + 3])) == 3)
+    assert len(items) == 3 * PHONES and triples < 11
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":  # no hidden arrival counter in any of these tables
+            for table in ("answer", "evaluation_answer", "contribution", "participant"):
+                with pytest.raises(OperationalError):
+                    db.session.execute(sql(f"SELECT rowid FROM {table}")).all()  # noqa: S608
 
 
 # --- a database administrator watching live ------------------------------------------------------
@@ -133,6 +168,7 @@ PHONES = 12
 class PlayedRoom:
     """A session played by PHONES phones; per phone, what each of its votes left in statements."""
 
+    app: Flask
     secret: str
     tokens: list[str]
     votes: list[dict[str, set[str]]] = field(default_factory=list)  # phone -> vote -> strings
@@ -177,7 +213,7 @@ def play_a_room(meetings) -> PlayedRoom:  # noqa: F811
     for phone in phones[:3]:  # the evaluation form alone now: the page reads it back
         phone.visit()
     room.close_session()
-    played = PlayedRoom(secret, [phone.token for phone in phones])
+    played = PlayedRoom(room.app, secret, [phone.token for phone in phones])
     for number, token in enumerate(played.tokens):
         played.votes.append(
             {

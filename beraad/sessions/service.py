@@ -234,13 +234,14 @@ def close_session(session: DeliberationSession, now: datetime | None = None) -> 
     session.closed_at = now
     session.secret = None  # nobody's token can be linked to anything from now on
     session.evaluation_open = False
-    from ..models import Contribution, EvaluationAnswer
+    from ..models import Contribution, EvaluationAnswer, Participant
     from ..vote.evaluation import wipe_voter_keys
     from ..vote.scatter import scatter
 
     wipe_voter_keys(session)
     scatter(EvaluationAnswer, EvaluationAnswer.session_id == session.id)
     scatter(Contribution, Contribution.session_id == session.id)
+    scatter(Participant, Participant.session_id == session.id)
     bump_version(session)
     db.session.flush()
 
