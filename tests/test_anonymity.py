@@ -6,6 +6,7 @@ more person taps their phone: the difference must not tell what that person chos
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from beraad.summary.exports import to_csv, to_markdown
 from beraad.vote import evaluation
 from beraad.vote import service as vote
 
-from .test_vote import content, dump_database, meeting, meetings  # noqa: F401
+from .test_vote import content, dump_database, facilitator, meeting, meetings  # noqa: F401
 
 
 def exports(meeting) -> list[str]:  # noqa: F811
@@ -153,6 +154,96 @@ def test_a_dump_after_the_session_closes_neither_orders_nor_links_anyone(meeting
             for table in ("answer", "evaluation_answer", "contribution", "participant"):
                 with pytest.raises(OperationalError):
                     db.session.execute(sql(f"SELECT rowid FROM {table}")).all()  # noqa: S608
+
+
+# --- someone who reads outputs: every page, export and API answer, diffed between single votes ---
+
+
+def every_output(meeting, facilitator) -> dict[str, str]:  # noqa: F811
+    """What the owner (and an admin or coordinator) can read about the session, each as text."""
+    from pypdf import PdfReader
+
+    session = f"/sessions/{meeting.id}"
+    api = f"/api/v1/sessions/{meeting.id}"
+    paths = [
+        session, f"{session}/state", f"/p/{meeting.projector}", f"/p/{meeting.projector}/stage",
+        f"/p/{meeting.projector}/state", f"{session}/summary", f"{session}/summary.md",
+        f"{session}/summary.csv",
+        api, f"{api}/state", f"{api}/results", f"{api}/summary", f"{api}/summary.md", f"{api}/summary.csv",
+        f"/j/{meeting.code}/state",
+    ]  # fmt: skip
+    outputs = {}
+    for path in paths:
+        response = facilitator.get(path)
+        assert response.status_code == 200, path
+        body = response.get_data(as_text=True)
+        outputs[path] = json.dumps(response.json, indent=1, sort_keys=True) if response.is_json else body
+    pdf = facilitator.get(f"{session}/summary.pdf")
+    assert pdf.status_code == 200
+    outputs["summary.pdf"] = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    return outputs
+
+
+def without_numbers(text: str) -> str:
+    """An output with every number, per-request token and time made the same."""
+    text = re.sub(r'(csrf_token|nonce)"?\s*(?:[:=]|value=)\s*"[^"]+"', r"\1=X", text)
+    text = re.sub(r"\d+", "N", text)
+    return re.sub(r"N (antwoord|answer|stem|vote|deelnemer|participant)(en|s)?\b", r"N \1", text)
+
+
+def changes_between_single_votes(meeting, facilitator, vote_once) -> dict[str, set[str]]:  # noqa: F811
+    """Let PHONES phones act one at a time; return, per output, the lines that changed other
+    than in their numbers (an open vote may move its count and nothing else)."""
+    before = every_output(meeting, facilitator)
+    changed: dict[str, set[str]] = {}
+    for number in range(PHONES):
+        vote_once(number)
+        after = every_output(meeting, facilitator)
+        for path, text in after.items():
+            old, new = without_numbers(before[path]).splitlines(), without_numbers(text).splitlines()
+            if old != new:
+                changed.setdefault(path, set()).update(set(new) ^ set(old))
+        before = after
+    return changed
+
+
+def test_no_output_moves_but_its_count_while_a_vote_is_open(meeting, facilitator):  # noqa: F811
+    meeting.open("moreel-dilemma")
+    meeting.show("moreel-dilemma")
+    phones = [meeting.phone() for _ in range(PHONES)]
+    for phone in phones:
+        phone.join()
+    poll = meeting.polls["moreel-dilemma"]
+
+    def vote_once(number: int) -> None:
+        assert phones[number].answer(poll, json={"choice": "AB"[number % 3 == 0]}).status_code == 201
+
+    assert changes_between_single_votes(meeting, facilitator, vote_once) == {}
+    meeting.close("moreel-dilemma")
+    assert (
+        "Je legt je bezwaar vast" in every_output(meeting, facilitator)[f"/sessions/{meeting.id}/summary.md"]
+    )
+
+
+def test_no_output_moves_but_its_count_while_the_evaluation_is_open(meeting, facilitator):  # noqa: F811
+    phones = [meeting.phone() for _ in range(PHONES)]
+    for phone in phones:
+        phone.join()
+    meeting.run(lambda session: evaluation.set_open(session, True))
+
+    def vote_once(number: int) -> None:
+        body = {
+            "vrij-spreken": 1 + number % 5,
+            "cijfer": 10 - number % 4,
+            "verbeterpunt": f"verbeterpunt {number}",
+        }
+        assert (
+            phones[number].request("POST", f"{phones[number].base}/evaluation", json=body).status_code == 201
+        )
+
+    assert changes_between_single_votes(meeting, facilitator, vote_once) == {}
+    meeting.run(lambda session: evaluation.set_open(session, False))
+    assert "verbeterpunt 7" in every_output(meeting, facilitator)[f"/sessions/{meeting.id}/summary.md"]
 
 
 # --- a database administrator watching live ------------------------------------------------------

@@ -87,11 +87,11 @@ def _aggregates(session: DeliberationSession) -> dict:
         by_id[poll.id] = summary
         polls.append(summary)
     items = []
-    for spec in method.evaluation:
+    # While the evaluation is open it is not read at all: even a count per item, downloaded
+    # before and after one phone sent its answers, would show which questions that phone answered.
+    for spec in () if session.evaluation_open else method.evaluation:
         scale = {"min": spec.scale.min, "max": spec.scale.max} if spec.scale else None
         res = aggregate(spec.type, evaluation.values_for(session, spec.key), {}, scale, session.k)
-        if session.evaluation_open:  # the same for the evaluation: numbers only until it closes
-            res = Results(count=res.count, k=res.k, shown=False)
         if res.count:
             items.append(_poll_summary(spec.key, "", spec.question.get(session.language), spec.type, res))
     return {
@@ -151,4 +151,5 @@ def build_summary(session: DeliberationSession) -> Summary:
         ),
         evaluation=evaluation_items,
         status=session.status,
+        evaluation_open=session.evaluation_open and session.archived_summary is None,
     )

@@ -111,7 +111,7 @@ def to_markdown(summary: Summary) -> str:
         out.append(f"_{w['no_actions']}_")
     out += ["", f"## {w['evaluation']}", ""]
     if not summary.evaluation:
-        out += [f"_{w['no_evaluation']}_", ""]
+        out += [f"_{w['evaluation_open' if summary.evaluation_open else 'no_evaluation']}_", ""]
     for item in summary.evaluation:
         out += _poll_lines(item, w, summary.k)
     return "\n".join(out).rstrip() + "\n"

@@ -13,7 +13,10 @@ LABELS = {
         "contributions": "Anonieme bijdragen", "no_contributions": "Geen bijdragen vrijgegeven.",
         "actions": "Actiepunten", "no_actions": "Geen actiepunten.", "what": "Wat",
         "who": "Wie (rol)", "when": "Wanneer", "evaluation": "Evaluatie",
-        "no_evaluation": "Geen evaluatie ingevuld.", "step": "Stap", "question": "Vraag",
+        "no_evaluation": "Geen evaluatie ingevuld.",
+        "evaluation_open": "De evaluatie loopt nog. De uitkomsten komen in dit verslag zodra de "
+                           "gespreksleider haar sluit.",
+        "step": "Stap", "question": "Vraag",
         "option": "Optie", "count": "Aantal", "percent": "Procent", "shown": "Getoond",
         "consent_redacted": "Aangepaste tekst, met instemming van de casusinbrenger.",
         "consent_question": "Alleen de morele vraag, op verzoek van de casusinbrenger.",
@@ -37,7 +40,10 @@ LABELS = {
         "contributions": "Anonymous contributions", "no_contributions": "No contributions released.",
         "actions": "Action points", "no_actions": "No action points.", "what": "What",
         "who": "Who (role)", "when": "By when", "evaluation": "Evaluation",
-        "no_evaluation": "No evaluation filled in.", "step": "Step", "question": "Question",
+        "no_evaluation": "No evaluation filled in.",
+        "evaluation_open": "The evaluation is still open. Its results appear in this summary once the "
+                           "facilitator closes it.",
+        "step": "Step", "question": "Question",
         "option": "Option", "count": "Count", "percent": "Percent", "shown": "Shown",
         "consent_redacted": "Edited text, with the case presenter's consent.",
         "consent_question": "Only the moral question, at the case presenter's request.",

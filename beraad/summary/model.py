@@ -77,6 +77,9 @@ class Summary:
     actions: tuple[ActionSummary, ...]
     evaluation: tuple[PollSummary, ...]
     status: str = "closed"
+    evaluation_open: bool = (
+        False  # while open only that is said: per-item counts would show one phone's choices
+    )
     extra: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:

@@ -606,7 +606,8 @@ def _actions(summary: Summary, words: dict, styles: dict) -> list:
 def _evaluation(summary: Summary, words: dict, styles: dict) -> list:
     story = [CondPageBreak(4 * cm), Paragraph(_esc(words["evaluation"]), styles["h2"])]
     if not summary.evaluation:
-        return [*story, Paragraph(_esc(words["no_evaluation"]), styles["body"])]
+        empty = words["evaluation_open" if summary.evaluation_open else "no_evaluation"]
+        return [*story, Paragraph(_esc(empty), styles["body"])]
     for item in summary.evaluation:
         story += _poll(item, summary, words, styles)
     return story
