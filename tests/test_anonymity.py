@@ -10,6 +10,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -448,3 +449,22 @@ def test_the_postgresql_statement_log_does_not_group_one_phones_votes(app, backe
         transactions = postgres_log_transactions(file.read())
     assert any(room.votes[0]["moreel-dilemma"] & {word for blob in transactions for word in blob.split("'")})
     assert linked_votes(room, transactions) == {}
+
+
+# --- the written promise -------------------------------------------------------------------------
+
+
+def test_the_phone_links_the_threat_model_and_every_test_it_names_exists(meeting):  # noqa: F811
+    phone = meeting.phone()
+    page = phone.visit().get_data(as_text=True)
+    assert 'href="/privacy"' in page
+    response = phone.request("GET", "/privacy")
+    assert response.status_code == 200
+    document = response.get_data(as_text=True)
+    for adversary in ("Someone who reads outputs", "Someone who later holds the database",
+                      "A database administrator watching live", "Honest limits"):  # fmt: skip
+        assert adversary in document
+    named = set(re.findall(r"\btest_[a-z0-9_]+", document)) - {"test_anonymity"}  # the file's name
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in Path(__file__).parent.rglob("test_*.py"))
+    defined = set(re.findall(r"^def (test_[a-z0-9_]+)", sources, re.M))
+    assert len(named) >= 5 and named <= defined, named - defined

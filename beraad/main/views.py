@@ -1,13 +1,16 @@
-"""Home page, language switch, error pages."""
+"""Home page, privacy page, language switch, error pages."""
 
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from ..config import REPO_ROOT
 from ..i18n import LANGUAGE_COOKIE
+from ..render import render_markdown
 from ..security import safe_next_url
 
 bp = Blueprint("main", __name__)
+ANONYMITY_DOC = REPO_ROOT / "docs" / "anonymity.md"
 
 
 @bp.route("/")
@@ -15,6 +18,14 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for("sessions.index"))
     return render_template("main/index.html")
+
+
+@bp.route("/privacy")
+def privacy():
+    """The threat model (docs/anonymity.md): what holds against whom. Linked from the phone."""
+    text = ANONYMITY_DOC.read_text(encoding="utf-8")
+    _title, _, body = text.partition("\n")  # the page has its own heading
+    return render_template("main/privacy.html", body=render_markdown(body))
 
 
 @bp.route("/language", methods=["POST"])

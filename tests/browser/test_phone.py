@@ -167,6 +167,15 @@ def test_join_button_in_view_and_no_sideways_scroll(browser, live_server, demo, 
     phone.locator("details.privacy-more summary").click()
     expect(phone.locator("details.privacy-more .privacy")).to_be_visible()
     assert_no_sideways_scroll(phone, "join page, privacy unfolded")
+    # The full description opens from there, readable on the phone (its tables scroll on their own).
+    description = new_phone(browser, demo["join"])
+    description.locator("details.privacy-more summary").click()
+    with description.expect_navigation():
+        description.locator("details.privacy-more a[href='/privacy']").click()
+    expect(description.locator("h1")).to_be_visible()
+    screenshot(description, "01-privacy", full_page=True)
+    assert_no_sideways_scroll(description, "privacy description")
+    description.context.close()
 
     join(phone)
     expect(phone.locator("#phone-stage .live h1")).to_be_visible()
