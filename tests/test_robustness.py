@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import markdown
 import pytest
+from sqlalchemy import select
 
 from beraad.extensions import db
 from beraad.models import Contribution, DeliberationSession
+from beraad.vote import service as vote
 
 from .test_vote import OWNER, content, facilitator, meeting, meetings  # noqa: F401
 
@@ -107,3 +109,45 @@ def test_a_text_answer_with_newlines_adds_no_structure_to_the_markdown_summary( 
     )
     html = markdown.markdown(page, extensions=["tables"])
     assert "<table>" not in html and html.count("<h1>") == 1
+
+
+# --- races with the close ------------------------------------------------------------------------
+
+
+def _close_elsewhere(meeting) -> None:  # noqa: F811
+    """The facilitator closes the session from another request (its own app context)."""
+    with meeting.app.app_context():
+        meeting.close_session()
+
+
+@pytest.mark.parametrize("what", ["evaluation", "contribution"])
+def test_what_races_the_close_is_refused_as_closed_and_nothing_is_stored(meeting, what):  # noqa: F811
+    from beraad.models import EvaluationAnswer
+    from beraad.vote import contributions, evaluation
+
+    meeting.run(lambda session: evaluation.set_open(session, True))
+    member = meeting.join_token(vote.new_token())
+    with meeting.app.app_context():
+        session = db.session.get(DeliberationSession, meeting.id)  # read before the close...
+        assert not session.is_closed
+        _close_elsewhere(meeting)  # ...which commits in between
+        vote.begin_write()
+        with pytest.raises(vote.VoteError) as refused:
+            if what == "evaluation":
+                evaluation.submit(session, member, {"vrij-spreken": 4, "verbeterpunt": "te laat"})
+            else:
+                contributions.submit(session, "te laat ingestuurd")
+        db.session.rollback()
+        assert (refused.value.code, refused.value.message) == (410, "closed")
+        assert db.session.scalars(select(EvaluationAnswer)).all() == []
+        assert db.session.scalars(select(Contribution)).all() == []
+
+
+def test_a_contribution_or_evaluation_after_the_close_hears_closed_not_not_joined(meeting):  # noqa: F811
+    phone = meeting.phone()
+    phone.join()
+    meeting.close_session()
+    for path, body in (("contributions", {"text": "na afloop"}), ("evaluation", {"vrij-spreken": 3})):
+        response = phone.request("POST", f"{phone.base}/{path}", json=body)
+        assert response.status_code == 410, path
+        assert response.json["error"]["code"] == "closed"

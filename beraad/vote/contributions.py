@@ -10,8 +10,8 @@ import unicodedata
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Contribution, ContributionStatus, DeliberationSession, SessionStatus
-from .service import VoteError, _insert, require_storable
+from ..models import Contribution, ContributionStatus, DeliberationSession
+from .service import VoteError, _insert, require_open_session, require_storable
 
 MAX_LENGTH = 500
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -47,9 +47,9 @@ def normalise(text: str) -> str:
 
 
 def submit(session: DeliberationSession, text: str) -> Contribution:
-    """Store a contribution; the same text again only raises its count (atomic upsert)."""
-    if session.status == SessionStatus.CLOSED or session.secret is None:
-        raise VoteError(410, "closed")
+    """Store a contribution; the same text again only raises its count (atomic upsert).
+    Call after begin_write: a session that closed meanwhile refuses it (410)."""
+    require_open_session(session)
     require_storable(text.replace("\x00", ""))
     text = normalise(text)
     if not text:

@@ -8,10 +8,10 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..methods.loader import PollSpec
-from ..models import DeliberationSession, EvaluationAnswer, SessionStatus
+from ..models import DeliberationSession, EvaluationAnswer
 from ..sessions.service import method_of
 from .scatter import scatter
-from .service import Membership, VoteError, _insert, _keyed, require_storable
+from .service import Membership, VoteError, _insert, _keyed, require_open_session, require_storable
 
 
 def items(session: DeliberationSession) -> tuple[PollSpec, ...]:
@@ -49,8 +49,7 @@ def submit(session: DeliberationSession, member: Membership, answers: dict) -> i
     is stored like an answer to a poll of its own (its own voter key), so the items of one
     phone cannot be put together from the table.
     """
-    if session.status == SessionStatus.CLOSED or session.secret is None:
-        raise VoteError(410, "closed")
+    require_open_session(session)
     if not session.evaluation_open:
         raise VoteError(409, "evaluation_not_open")
     if not member.joined(session.secret):

@@ -163,6 +163,16 @@ def begin_write(connection: Connection | None = None) -> None:
         (connection or db.session.connection()).exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def require_open_session(session: DeliberationSession) -> None:
+    """Inside the write transaction (after begin_write): read the session again and hold it
+    against a concurrent close, so what is written next is either in before the close (which
+    then wipes its keys) or refused with 410. PostgreSQL: FOR SHARE, which the close's UPDATE
+    waits for; SQLite: begin_write holds the database's write lock already."""
+    db.session.refresh(session, with_for_update={"read": True})
+    if session.status == SessionStatus.CLOSED or session.secret is None:
+        raise VoteError(410, "closed")
+
+
 def join(session: DeliberationSession, token: str) -> Membership:
     """Register a participant (idempotent: a returning phone keeps its place); return the
     membership its cookie keeps. The only statement that ever carries a participant key."""

@@ -318,6 +318,8 @@ def contribute(join_code: str):
         _check_token_limit(ratelimits.CONTRIBUTION_LIMIT, member)
         if not isinstance(text, str):
             raise service.VoteError(422, "malformed")
+        if session.is_closed:
+            raise service.VoteError(410, "closed")
         if member is None or not member.joined(session.secret):
             raise service.VoteError(403, "not_joined")
         reasons = contributions.personal_data_reasons(contributions.normalise(text))
@@ -356,6 +358,8 @@ def evaluate(join_code: str):
         _check_token_limit(ratelimits.EVALUATION_LIMIT, member)
         if not isinstance(payload, dict):
             raise service.VoteError(400, "malformed")
+        if session.is_closed:
+            raise service.VoteError(410, "closed")
         if member is None:
             raise service.VoteError(403, "not_joined")
         service.begin_write()
