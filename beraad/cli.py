@@ -230,7 +230,11 @@ def demo_command(base_url: str) -> None:
 @click.option("--days", type=int, default=None, help="Override BERAAD_RETENTION_DAYS.")
 @with_appcontext
 def purge_command(days: int | None) -> None:
-    """Delete raw answers of sessions closed longer than the retention period; keep summaries."""
+    """Delete raw answers of sessions closed longer than the retention period; keep summaries.
+
+    Then make the deletion physical (the database's files, its WAL, PostgreSQL's statistics);
+    exits 1 saying what could not be done. Run it again to finish: purged sessions are not redone.
+    """
     from .models import utcnow
     from .summary import retention
 
@@ -241,8 +245,15 @@ def purge_command(days: int | None) -> None:
     except Exception:
         db.session.rollback()
         raise
-    retention.reclaim_space()
+    reclaimed = retention.reclaim_space(current_app.config["PURGE_CHECKPOINT_SECONDS"])
+    for warning in reclaimed.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(f"Purged raw answers of {len(purged)} session(s) closed more than {days} days ago.")
+    if reclaimed.problems:
+        click.echo("Error: the deleted rows are gone from the tables, not yet from the disk:", err=True)
+        for problem in reclaimed.problems:
+            click.echo(f"  - {problem}", err=True)
+        raise click.exceptions.Exit(1)
 
 
 @click.group("token")

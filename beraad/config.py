@@ -29,9 +29,14 @@ def instance_path() -> Path:
     return Path(os.environ.get("BERAAD_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
 
 
+def make_instance_folder(folder: Path) -> None:
+    """Create the instance folder if needed, for its owner only: it holds the key and the database."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def load_or_create_secret_key(folder: Path) -> str:
     """Return the secret key kept in folder, creating it on first use."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(folder)
     key_file = folder / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
@@ -61,6 +66,8 @@ def from_environment(folder: Path) -> dict:
     language = os.environ.get("BERAAD_LANGUAGE", "nl")
     if language not in SUPPORTED_LANGUAGES:
         raise RuntimeError(f"BERAAD_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    if not os.environ.get("DATABASE_URL"):
+        make_instance_folder(folder)  # the default SQLite file goes there
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or load_or_create_secret_key(folder),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'beraad.sqlite3'}",
@@ -96,6 +103,10 @@ DEFAULTS = {
     "STATE_CACHE_SECONDS": 0.25,
     "BERAAD_K": 3,
     "BERAAD_RETENTION_DAYS": 30,
+    # SQLite: how long `beraad purge` keeps trying to empty the WAL while another connection reads
+    # (it then fails), and how long closing a session tries once it is closed (then only logs).
+    "PURGE_CHECKPOINT_SECONDS": 5.0,
+    "CLOSE_CHECKPOINT_SECONDS": 0.5,
     "BANK_PAGE_SIZE": 20,
     "MAX_DILEMMA_BYTES": 40_000,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,

@@ -1,7 +1,14 @@
 """Database engine settings that differ per backend."""
 
+import os
+import stat
+import time
+from pathlib import Path
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+BUSY_TIMEOUT_MS = 10_000
 
 
 def engine_options(uri: str) -> dict:
@@ -14,21 +21,70 @@ def engine_options(uri: str) -> dict:
     return {"pool_pre_ping": not uri.startswith("sqlite"), "hide_parameters": True}
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite database file of engine; None for a server database or SQLite in memory."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return Path(engine.url.database)
+
+
+def make_owner_only(database: Path) -> None:
+    """Let only the owner read the database file and its -wal and -shm files (mode 0600).
+
+    SQLite creates the -wal and -shm files with the mode of the database file, so a file made
+    owner-only before its first write keeps them owner-only too.
+    """
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                os.chmod(path, 0o600)
+        except (FileNotFoundError, PermissionError):  # not there yet, or another user's file
+            continue
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Set the pragmas beraad relies on for every SQLite connection.
 
     WAL lets readers work while one writer writes; busy_timeout waits for the
     lock instead of failing; secure_delete overwrites deleted rows on disk.
+    The file is made owner-only before anything is written to it.
     """
     if engine.dialect.name != "sqlite":
         return
+    database = sqlite_file(engine)
 
     @event.listens_for(engine, "connect")
     def _set_pragmas(dbapi_connection, _record):  # noqa: ANN001
+        if database is not None:
+            make_owner_only(database)  # connecting has created the file, still empty if new
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def truncate_wal(engine: Engine, seconds: float) -> bool:
+    """SQLite: copy the write-ahead log into the database file and truncate the log to zero bytes.
+
+    The WAL holds the old versions of every page changed since it was last emptied, deleted rows
+    included. The checkpoint cannot finish while another connection reads the database (a backup,
+    a monitoring query holding a read transaction): it is tried again until `seconds` have passed.
+    Returns whether the WAL is empty now.
+    """
+    deadline = time.monotonic() + seconds
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA busy_timeout=100")  # each try waits briefly for readers
+        try:
+            while True:
+                row = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                busy, log, checkpointed = row
+                if not busy and log == checkpointed:  # 0, 0 once truncated; -1, -1 without a WAL
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.1)
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -35,6 +35,7 @@ from ..render import render_markdown
 from ..sessions import service as sessions
 from ..sessions.forms import MAX_DILEMMAS
 from ..sessions.state import projector_state
+from ..summary import retention
 from ..summary import views as summary_views
 from ..summary.build import build_summary
 from ..summary.exports import to_csv, to_markdown
@@ -365,6 +366,7 @@ def start_session(session_id: int):
 def close_session(session_id: int):
     session = get_controlled_session(session_id)
     change(lambda: sessions.close_session(session))
+    retention.empty_wal_after_close()
     return session_response(session)
 
 

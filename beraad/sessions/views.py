@@ -24,6 +24,7 @@ from ..methods import service as methods
 from ..models import DeliberationSession, Dilemma, DilemmaStatus
 from ..qr import qr_svg
 from ..render import render_markdown
+from ..summary import retention
 from ..vote import contributions, evaluation
 from . import service
 from .forms import ActionPointForm, AlternativeForm, NewSessionForm, NotesForm, ScreenTextForm
@@ -175,7 +176,9 @@ def close(session_id: int):
     except service.SessionError as error:
         return _failed(session, error)
     flash(_("The session is closed."), "success")
-    return _done(session)
+    response = _done(session)  # commits
+    retention.empty_wal_after_close()
+    return response
 
 
 @bp.route("/sessions/<int:session_id>/step", methods=["POST"])
