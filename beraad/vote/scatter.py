@@ -3,7 +3,8 @@
 SQLite keeps answers, evaluation answers and contributions in tables WITHOUT ROWID, so rows are
 stored by their random id, never by arrival. PostgreSQL appends rows to its heap in arrival order
 (a dump follows it), so once a vote or the evaluation closes its rows are written again, shuffled.
-The old row versions stay in the heap until VACUUM reclaims them; `beraad purge` vacuums.
+The old row versions stay in the table's file until `beraad purge` rewrites it (VACUUM FULL);
+docs/anonymity.md says so as a limit.
 """
 
 from __future__ import annotations
