@@ -50,6 +50,7 @@ ERROR_TITLES = {
     405: _l("That is not possible here"),
     413: _l("That is too large"),
     429: _l("Too many attempts"),
+    503: _l("One moment, please"),
 }
 ERROR_TEXTS = {
     400: _l("The form may have expired. Go back, reload the page and try again."),
@@ -58,6 +59,7 @@ ERROR_TEXTS = {
     405: _l("Use the buttons on the page instead of typing the address."),
     413: _l("Send less text or a smaller file."),
     429: _l("Please wait a minute before you try again."),
+    503: _l("The server cannot reach its database for a moment. This page tries again by itself."),
 }
 
 

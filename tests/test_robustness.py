@@ -151,3 +151,41 @@ def test_a_contribution_or_evaluation_after_the_close_hears_closed_not_not_joine
         response = phone.request("POST", f"{phone.base}/{path}", json=body)
         assert response.status_code == 410, path
         assert response.json["error"]["code"] == "closed"
+
+
+# --- the database away ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-folder/beraad.sqlite3",
+        "postgresql+psycopg://beraad@/beraad?host=/nonexistent-socket",
+    ],
+    ids=["sqlite", "postgresql"],
+)
+def test_without_its_database_the_app_answers_503_with_retry_after_never_500(tmp_path, url):
+    from beraad import create_app
+
+    from .conftest import base_config
+
+    app = create_app(base_config(url, tmp_path))
+    client = app.test_client()
+    phone_json = {"json": {"choice": "A"}, "headers": {"Accept": "application/json"}}
+    bearer = "Bearer brd_" + "x" * 43
+    cases = [
+        ("GET", "/j/ABCD2345", {}, "text/html"),
+        ("GET", "/j/ABCD2345/state", {"headers": {"If-None-Match": '"v3"'}}, "application/json"),
+        ("POST", "/j/ABCD2345/polls/0123456789abcdef0123456789abcdef", phone_json, "application/json"),
+        ("POST", "/j/ABCD2345/contributions", {"json": {"text": "hallo"}}, "application/json"),
+        ("GET", "/api/v1/dilemmas", {"headers": {"Authorization": bearer}}, "application/json"),
+    ]
+    for method, path, options, kind in cases:
+        response = client.open(path, method=method, **options)
+        assert response.status_code == 503, (path, response.status_code)
+        assert 1 <= int(response.headers["Retry-After"]) <= 60, path  # (the limiter may name its own)
+        assert response.mimetype == kind, path
+        if kind == "application/json":
+            assert response.json["error"]["code"] == "unavailable"
+        else:  # the page tries again by itself
+            assert '<meta http-equiv="refresh" content="5">' in response.get_data(as_text=True)

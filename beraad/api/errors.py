@@ -7,6 +7,7 @@ import time
 
 from flask import Response, current_app, jsonify
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, limiter
@@ -81,6 +82,10 @@ def server_error(error: Exception) -> Response:
     """Any other exception: log the traceback here, give the client only a JSON 500."""
     if isinstance(error, HTTPException):
         return http_error(error)
+    if isinstance(error, OperationalError):  # the database did not answer: try again shortly
+        from ..main.views import database_unavailable
+
+        return database_unavailable(error, as_json=True)
     db.session.rollback()
     current_app.logger.exception("Unhandled error in the JSON API")
     return error_body(500, "server_error", "Something went wrong on the server; it has been logged.")

@@ -1,10 +1,22 @@
 """Home page, privacy page, language switch, error pages."""
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from ..config import REPO_ROOT
+from ..extensions import db, login_manager
 from ..i18n import LANGUAGE_COOKIE
 from ..render import render_markdown
 from ..security import safe_next_url
@@ -54,3 +66,33 @@ def error_page(error: HTTPException):
         if name.lower() != "content-type":
             response.headers[name] = value  # e.g. Allow on a 405
     return response
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def wants_json() -> bool:
+    """A script or a phone's fetch (JSON body, or asking for JSON) rather than a page."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or best == "application/json" or request.path.endswith("/state")
+
+
+@bp.app_errorhandler(OperationalError)
+def database_unavailable(error: OperationalError, as_json: bool = False):
+    """The database did not answer (down, restarting, locked too long): a 503 that says when to
+    try again, never a 500. Phones and the projector keep polling and catch up by themselves.
+    The page is shown as to a visitor: who is signed in cannot be looked up now."""
+    try:
+        db.session.rollback()
+    except OperationalError:
+        pass
+    current_app.logger.warning("Database unavailable: %s", type(error.orig).__name__)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if as_json or wants_json():
+        body = {
+            "error": {"code": "unavailable", "message": "The database is briefly unavailable; retry later."}
+        }
+        return jsonify(body), 503, headers
+    g._login_user = login_manager.anonymous_user()  # Flask-Login asks no loader then
+    page = render_template("main/error.html", error=ServiceUnavailable(), retry_after=RETRY_AFTER_SECONDS)
+    return page, 503, headers

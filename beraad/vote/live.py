@@ -25,6 +25,7 @@ import re
 import time
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 from werkzeug.http import parse_etags
 
 from ..extensions import db
@@ -79,8 +80,11 @@ class StateNotModified:
         remembered = self.versions.get(code)
         if remembered is not None and now - remembered[0] < self.cache_seconds:
             return remembered[1]
-        with self.engine.connect() as connection:
-            version = version_by_join_code(code, connection)
+        try:
+            with self.engine.connect() as connection:
+                version = version_by_join_code(code, connection)
+        except OperationalError:
+            return None  # the database did not answer: the Flask view says so (503, Retry-After)
         if version is not None and self.cache_seconds > 0:
             if len(self.versions) >= self.MAX_REMEMBERED:
                 self.versions = {c: v for c, v in self.versions.items() if now - v[0] < self.cache_seconds}

@@ -13,12 +13,20 @@
   var POLL_MS = 1200;
   var timer = null;
 
-  function jsonPost(url, body) {
+  // A 503 (the server's database is briefly away) is tried again by itself, after the Retry-After
+  // the server names, a few times: nothing was stored, and the phone keeps what was chosen.
+  function jsonPost(url, body, attempt) {
+    attempt = attempt || 0;
     return fetch(url, {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
       body: JSON.stringify(body),
     }).then(function (r) {
+      if (r.status === 503 && attempt < 4) {
+        var wait = Math.min(Number(r.headers.get("Retry-After")) || 3, 10) * 1000;
+        return new Promise(function (resolve) { setTimeout(resolve, wait); })
+          .then(function () { return jsonPost(url, body, attempt + 1); });
+      }
       return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
     });
   }
@@ -216,7 +224,7 @@
     clearTimeout(timer);
     fetch(stateUrl, { cache: "no-store", credentials: "same-origin", headers: { "If-None-Match": etag } })
       .then(function (r) {
-        connected(true);
+        connected(r.status < 500);  // a server without its database counts as offline too
         if (r.status === 304 || !r.ok) return null;
         return r.json().then(function (state) { return { state: state, etag: r.headers.get("ETag") }; });
       })

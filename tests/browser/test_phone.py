@@ -552,3 +552,29 @@ def test_an_unsent_text_answer_is_kept_when_the_room_moves_on(browser, live_serv
     expect(notice.locator("textarea")).to_have_value(draft)
     expect(step_count(phone)).to_contain_text("3")
     screenshot(phone, "10-moved-on-with-draft")
+
+
+def test_an_answer_sent_while_the_database_is_away_is_sent_again_by_itself(browser, live_server, demo):
+    desk = facilitator(browser, live_server, demo)
+    go_to_step(desk, CHOICE_STEP)
+    open_poll(desk)
+    phone = joined_phone(browser, demo["join"])
+    expect(phone.locator("#poll label.choice")).to_have_count(4, timeout=5000)
+    refused = []
+
+    def database_away_once(route):
+        if not refused:  # what the server answers while it cannot reach its database
+            refused.append(route.request.url)
+            body = '{"error": {"code": "unavailable", "message": "The database is briefly unavailable."}}'
+            route.fulfill(
+                status=503, headers={"Retry-After": "1"}, content_type="application/json", body=body
+            )  # noqa: E501
+        else:
+            route.continue_()
+
+    phone.route("**/polls/*", database_away_once)
+    tap_choice(phone, "B")
+    send_answer(phone)
+    expect(phone.locator("[data-answer-status]")).to_contain_text("je koos B", timeout=5000)
+    assert len(refused) == 1
+    expect(desk.locator("[data-live=answers]").first).to_have_text("1", timeout=5000)  # counted once
