@@ -9,6 +9,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from .inputs import StorableJSONProvider, StorableMultiDict
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -76,7 +78,10 @@ def quiet_participant_access_logs() -> None:
 
 
 class SafeJsonRequest(Request):
-    """JSON nested thousands deep makes the parser recurse too far: a 400, not a 500."""
+    """The edge: JSON nested thousands deep makes the parser recurse too far, a 400, not a 500;
+    query strings and form fields come out storable (beraad/inputs.py)."""
+
+    parameter_storage_class = StorableMultiDict
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
         try:
@@ -98,6 +103,7 @@ class DatabaseIntegerConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Install the cookie policy and the header hook on app."""
     app.request_class = SafeJsonRequest
+    app.json = StorableJSONProvider(app)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # Behind a reverse proxy: take the client address and scheme from its headers.

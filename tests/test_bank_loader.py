@@ -780,3 +780,16 @@ def test_real_bank_is_big_enough_and_covers_option_sets():
     assert len(published) >= 24, f"only {len(published)} published dilemmas"
     four_options = [d.id for d in published if [o.key for o in d.options][:4] == list("ABCD")]
     assert len(four_options) >= 5, f"only {len(four_options)} published dilemmas with options A-D"
+
+
+@pytest.mark.parametrize(("line", "key"), [(5, "themes"), (7, "roles")])
+def test_a_tag_longer_than_its_column_names_file_and_line(tmp_path, line, key):
+    """61 characters: SQLite would store it, PostgreSQL (varchar(60)) refuses it at import."""
+    long = "a" + "-b" * 30
+    path, error = read_error(tmp_path, variant(replace={line: f"{key}: [onderzoek, {long}]"}))
+    assert_located(error, path, line, key, "longer than 60")
+
+
+def test_a_tag_of_sixty_characters_is_fine():
+    text = variant(replace={5: "themes: [" + "a" * 60 + "]"})
+    assert parse_dilemma(text, "rapport-afzwakken.md").themes == ("a" * 60,)

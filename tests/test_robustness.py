@@ -14,12 +14,13 @@ from beraad.extensions import db
 from beraad.models import Contribution, DeliberationSession
 from beraad.vote import service as vote
 
-from .test_vote import OWNER, content, facilitator, meeting, meetings  # noqa: F401
+from .test_sessions import content, new_session_form  # noqa: F401
+from .test_vote import OWNER, facilitator, meeting, meetings  # noqa: F401
 
 LONE_SURROGATE = "waarde \udfff"
 
 
-def test_a_lone_surrogate_from_a_phone_is_refused_and_every_page_still_works(  # noqa: F811
+def test_a_lone_surrogate_from_a_phone_is_replaced_and_every_page_still_works(  # noqa: F811
     app,
     client,
     facilitator,  # noqa: F811
@@ -31,16 +32,18 @@ def test_a_lone_surrogate_from_a_phone_is_refused_and_every_page_still_works(  #
     peiling.open("kernwaarde")
     poll = peiling.polls["kernwaarde"]
     # Only JSON can carry one ("\udfff"); a form post is encoded by the browser, which replaces it.
+    # The edge replaces it (U+FFFD) and drops a NUL: nothing typed is lost, nothing breaks a page.
     for send in (
         lambda: phone.answer(poll, json={"text": LONE_SURROGATE}),
         lambda: phone.contribute(LONE_SURROGATE, as_json=True),
         lambda: phone.contribute("nul\x00" + LONE_SURROGATE, as_json=True),
     ):
         response = send()
-        assert response.status_code == 422, response.status_code
+        assert response.status_code in (200, 201), response.status_code
     with app.app_context():
-        assert db.session.query(Contribution).count() == 0
-    assert phone.answer(poll, json={"text": "moed"}).status_code == 201  # the phone can still answer
+        stored = {row.text: row.count for row in db.session.query(Contribution)}
+        assert stored == {"waarde \ufffd": 1, "nulwaarde \ufffd": 1}
+    assert phone.answer(poll, json={"text": "moed"}).status_code == 200  # the phone can still change it
     peiling.close("kernwaarde")
     peiling.reveal("kernwaarde")
     with app.app_context():
@@ -189,3 +192,31 @@ def test_without_its_database_the_app_answers_503_with_retry_after_never_500(tmp
             assert response.json["error"]["code"] == "unavailable"
         else:  # the page tries again by itself
             assert '<meta http-equiv="refresh" content="5">' in response.get_data(as_text=True)
+
+
+# --- the input policy at the edge: HTML forms and query strings too ------------------------------
+
+
+def test_control_characters_in_forms_and_query_strings_are_dropped_never_a_500(  # noqa: F811
+    app,
+    client,
+    auth,
+    content,  # noqa: F811
+):
+    from beraad.models import ActionPoint
+
+    auth.login("anna", role="facilitator")
+    response = client.post("/sessions/new", data=new_session_form(title="Beraad\x00 over\x1b het rapport"))
+    assert response.status_code == 302
+    base = response.location.split("#")[0]
+    response = client.post(
+        base + "/actions", data={"what": "Bel\x00 de vertrouwens\x07persoon", "who": "team\x0bleider"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        session = db.session.scalars(select(DeliberationSession)).one()
+        assert session.title == "Beraad over het rapport"
+        point = db.session.scalars(select(ActionPoint)).one()
+        assert (point.what, point.who) == ("Bel de vertrouwenspersoon", "teamleider")
+    for url in (base, base + "/summary", base + "/summary.md", "/bank/?q=rapport%00%1b", "/sessions/?q=%00"):
+        assert client.get(url).status_code == 200, url

@@ -20,6 +20,8 @@ FIELDS = ("id", "title", "language", "themes", "levels", "roles", "status", "opt
 REQUIRED = ("id", "title")
 DEFAULT_MAX_BYTES = 40_000
 MAX_TITLE_LENGTH = 200
+MAX_TAG_LENGTH = 60  # Tag.value
+TAG_KINDS = ("themes", "levels", "roles")
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,12 @@ def _string_list(value, name: str, path: str, line: int, pattern: re.Pattern | N
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise DilemmaFileError(path, line, f"'{name}' must be a list of text values")
     items = tuple(item.strip() for item in value)
+    if name in TAG_KINDS:  # stored as tags: as long as the column allows, on every database
+        for item in items:
+            if len(item) > MAX_TAG_LENGTH:
+                raise DilemmaFileError(
+                    path, line, f"'{name}' value {item[:20]!r}… is longer than {MAX_TAG_LENGTH} characters"
+                )
     if pattern is not None:
         for item in items:
             if not pattern.match(item):
