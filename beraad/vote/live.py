@@ -6,11 +6,14 @@ by Flask (routing, contexts, session cookie, limiter, hooks), that 304 cost abou
 the one indexed read it needs, and a room of phones asks hundreds of times a second.
 
 This layer answers exactly that case — a GET whose If-None-Match still matches the session's
-version, from an address that has not used up its join-code guesses — with one Core query and
-the same headers Flask would send. Everything else (the first visit, a changed state, an
-unknown code, HEAD, an address over the guessing limit) goes to the Flask view unchanged, so
-the view stays the one place that defines the endpoint. Nothing is written and nothing is
-logged here; the state lives in the database, so any number of processes can serve a session.
+version — with one Core query and the same headers Flask would send. The ETag is keyed (an HMAC
+of the code and the version under the app's secret key), so only a client that was sent the state
+before can hold it: a 304 tells nobody that a code exists, and it is never refused, not even to
+an address over its join-code guesses (a guesser on the room's network must not stop the
+phones). Everything else (the first visit, a changed state, an unknown code, HEAD) goes to the
+Flask view unchanged, so the view stays the one place that defines the endpoint. Nothing is
+written and nothing is logged here; the state lives in the database, so any number of processes
+can serve a session.
 
 Each process remembers a session's version for STATE_CACHE_SECONDS (a quarter of a second by
 default): a room of phones polling every second or two then costs a few reads a second
@@ -21,6 +24,8 @@ answered 304 by the Flask view, and nothing but the version is kept.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import time
 
@@ -31,18 +36,19 @@ from werkzeug.http import parse_etags
 from ..extensions import db
 from ..security import security_headers
 from ..sessions.service import normalise_join_code, version_by_join_code
-from .ratelimits import over_guess_limit
 
 STATE_PATH = re.compile(r"/j/([^/]{1,40})/state")
 
 
-def etag_for(version: int) -> str:
-    """The state endpoint's ETag for a session version (the Flask view uses it too)."""
-    return f"v{version}"
+def etag_for(key: str, join_code: str, version: int) -> str:
+    """The state endpoint's ETag for a session version (the Flask view uses it too): unguessable
+    without the app's secret key, so holding it proves the state was sent to this client."""
+    digest = hmac.new(key.encode(), f"{join_code}:{version}".encode(), hashlib.sha256).hexdigest()
+    return f"v{version}-{digest[:16]}"
 
 
-def state_headers(version: int) -> list[tuple[str, str]]:
-    return [("ETag", f'"{etag_for(version)}"'), ("Cache-Control", "no-cache")]
+def state_headers(etag: str) -> list[tuple[str, str]]:
+    return [("ETag", f'"{etag}"'), ("Cache-Control", "no-cache")]
 
 
 class StateNotModified:
@@ -54,6 +60,7 @@ class StateNotModified:
     def __init__(self, app: Flask, wsgi_app):
         self.wsgi_app = wsgi_app
         self.cache_seconds = float(app.config["STATE_CACHE_SECONDS"])
+        self.key = app.config["SECRET_KEY"]
         self.versions: dict[str, tuple[float, int]] = {}  # join code -> (read at, version)
         with app.app_context():
             self.engine = db.engine
@@ -61,19 +68,16 @@ class StateNotModified:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and "HTTP_IF_NONE_MATCH" in environ:
             match = STATE_PATH.fullmatch(environ.get("PATH_INFO", ""))
-            version = self._version(match.group(1)) if match else None
-            if (
-                version is not None
-                and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(etag_for(version))
-                and not over_guess_limit(environ.get("REMOTE_ADDR"))
-            ):
+            code = normalise_join_code(match.group(1)) if match else ""
+            version = self._version(code) if code else None
+            etag = etag_for(self.key, code, version) if version is not None else None
+            if etag is not None and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(etag):
                 is_secure = environ.get("wsgi.url_scheme") == "https"
-                start_response("304 NOT MODIFIED", state_headers(version) + security_headers(is_secure))
+                start_response("304 NOT MODIFIED", state_headers(etag) + security_headers(is_secure))
                 return []
         return self.wsgi_app(environ, start_response)
 
     def _version(self, code: str) -> int | None:
-        code = normalise_join_code(code)
         if len(code) < 6:
             return None
         now = self.clock()

@@ -24,9 +24,11 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import csrf, db
 from ..i18n import LANGUAGE_COOKIE
+from ..main.views import wants_json
 from ..models import DeliberationSession
 from ..sessions import service as sessions
 from ..sessions.state import phone_stage
@@ -39,10 +41,6 @@ bp = Blueprint("vote", __name__)
 def cookie_name(join_code: str) -> str:
     # Over HTTPS the __Host- prefix pins the cookie to this host, Secure, Path=/.
     return f"__Host-bp-{join_code}" if request.is_secure else f"bp-{join_code}"
-
-
-def participant(session: DeliberationSession) -> service.Membership | None:
-    return membership_for_code(session.join_code)
 
 
 def membership_for_code(join_code: str) -> service.Membership | None:
@@ -91,11 +89,41 @@ def _phone_language(session: DeliberationSession) -> str:
     return chosen if chosen in current_app.config["LANGUAGES"] else session.language
 
 
-def get_session_or_404(join_code: str) -> DeliberationSession:
+def gate(join_code: str) -> tuple[DeliberationSession, service.Membership | None]:
+    """The one door of every route that looks up a join code: the session and the phone's
+    membership. A code that does not exist counts as a guess against the address and is answered
+    the same way on every route (404: JSON for scripts and phones' fetches, the 'cannot find this
+    code' page for browsers). An address over its guesses is refused (429), on every route alike,
+    except for a phone that joined this session: a guesser on its network never locks it out."""
     session = sessions.get_by_join_code(join_code)
+    member = membership_for_code(session.join_code if session else join_code)
+    if session is not None and member is not None and member.joined(session.secret):
+        return session, member
+    address = request.remote_addr
+    if ratelimits.over_guess_limit(address):
+        abort(_too_many_guesses(address))
     if session is None:
-        abort(404)
-    return session
+        ratelimits.count_failed_guess(address)
+        abort(_unknown_code(join_code))
+    return session, member
+
+
+def _unknown_code(join_code: str):
+    if wants_json():
+        return make_response(jsonify(error={"code": "not_found", "message": "unknown code"}), 404)
+    return make_response(render_template("vote/unknown.html", code=join_code[:16]), 404)
+
+
+def _too_many_guesses(address: str | None):
+    retry_after = ratelimits.guess_retry_after(address)
+    if wants_json():
+        body = {"code": "rate_limited", "message": "Too many unknown codes from this network; retry later."}
+        response = make_response(jsonify(error=body), 429)
+    else:
+        error = TooManyRequests()
+        response = make_response(render_template("main/error.html", error=error), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _render(session: DeliberationSession, template: str, status: int = 200, **context):
@@ -165,14 +193,10 @@ def find():
 
 
 @bp.route("/j/<join_code>")
-@ratelimits.guessing_limit
 def join(join_code: str):
-    session = sessions.get_by_join_code(join_code)
-    if session is None:
-        return render_template("vote/unknown.html", code=join_code[:16]), 404
+    session, member = gate(join_code)
     if session.join_code != join_code:
         return redirect(url_for("vote.join", join_code=session.join_code))
-    member = participant(session)
     if session.is_closed:
         return _render(session, "vote/closed.html", 410)
     fresh = member is None
@@ -185,13 +209,9 @@ def join(join_code: str):
 
 
 @bp.route("/j/<join_code>/stage")
-@ratelimits.guessing_limit
 def stage(join_code: str):
     """The live part of the phone page, for phone.js to swap in place when the room moves on."""
-    session = sessions.get_by_join_code(join_code)
-    if session is None:
-        abort(404)
-    member = participant(session)
+    session, member = gate(join_code)
     if session.is_closed:
         return _render(session, "vote/_closed_stage.html", 410)
     if member is None or not member.joined(session.secret):
@@ -202,11 +222,9 @@ def stage(join_code: str):
 
 
 @bp.route("/j/<join_code>/join", methods=["POST"])
-@ratelimits.guessing_limit
 @csrf_unless_json
 def register(join_code: str):
-    session = get_session_or_404(join_code)
-    member = participant(session)
+    session, member = gate(join_code)
     try:
         service.begin_write()
         member = service.join(session, member.token if member else service.new_token())
@@ -223,18 +241,16 @@ def register(join_code: str):
 
 
 @bp.route("/j/<join_code>/state")
-@ratelimits.guessing_limit
 def state(join_code: str):
     """What the phone shows now; 304 when nothing changed.
 
     Most 304s never get here: live.StateNotModified answers them before Flask with one read
     of the version. This view answers the rest (first visits, changes, a HEAD request).
     """
-    session = sessions.get_by_join_code(join_code)
-    if session is None:
-        return jsonify(error={"code": "not_found", "message": "unknown code"}), 404
-    headers = live.state_headers(session.version)
-    if request.if_none_match.contains(live.etag_for(session.version)):
+    session, _ = gate(join_code)
+    etag = live.etag_for(current_app.config["SECRET_KEY"], session.join_code, session.version)
+    headers = live.state_headers(etag)
+    if request.if_none_match.contains(etag):
         return "", 304, headers
     context = phone_stage(session)
     with force_locale(_phone_language(session)):
@@ -288,7 +304,7 @@ def answer(join_code: str, poll_id: str):
             outcome = service.submit_answer(code, poll_id, member, body, connection)
             connection.commit()
     except service.VoteError as error:
-        session = get_session_or_404(code)
+        session, _ = gate(code)
         if request.is_json or error.code != 422 or member is None:
             return _refused(session, error)
         # A phone without JavaScript: the same page again, with what was chosen and why it failed.
@@ -307,8 +323,7 @@ def answer(join_code: str, poll_id: str):
 @csrf_unless_json
 def contribute(join_code: str):
     """An anonymous contribution; a text that seems to name someone asks for a second look."""
-    session = get_session_or_404(join_code)
-    member = participant(session)
+    session, member = gate(join_code)
     payload = request.get_json(silent=True) if request.is_json else request.form
     if not isinstance(payload, dict) and not hasattr(payload, "get"):
         payload = {}
@@ -351,8 +366,7 @@ def contribute(join_code: str):
 @csrf_unless_json
 def evaluate(join_code: str):
     """The end-of-session evaluation: every item optional, changeable until the session closes."""
-    session = get_session_or_404(join_code)
-    member = participant(session)
+    session, member = gate(join_code)
     payload = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     try:
         _check_token_limit(ratelimits.EVALUATION_LIMIT, member)
