@@ -5,7 +5,7 @@ INSERT … ON CONFLICT DO UPDATE (autocommit) on a SQLite file in WAL mode with 
 the same pragmas beraad uses. It is served by beraad's own gunicorn runner (beraad/server.py),
 so bind, worker count, worker class and timeouts are the same as `beraad serve`.
 
-Run: python bench/baseline_app.py --db PATH [--host 127.0.0.1] [--port 5001] [--workers 2]
+Run: python bench/baseline_app.py --db PATH [--host 127.0.0.1] [--port 5001] [--workers 1] [--threads 8]
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def create_app(path: str) -> Flask:
     return app
 
 
-def serve(path: str, host: str, port: int, workers: int) -> None:
+def serve(path: str, host: str, port: int, workers: int, threads: int) -> None:
     """Serve with beraad's runner, swapping only the app it loads."""
 
     class Baseline(server._Gunicorn):
@@ -83,7 +83,7 @@ def serve(path: str, host: str, port: int, workers: int) -> None:
             return create_app(path)
 
     server._Gunicorn = Baseline  # run_gunicorn looks the class up when called
-    server.run_gunicorn(host=host, port=port, workers=workers)
+    server.run_gunicorn(host=host, port=port, workers=workers, threads=threads)
 
 
 def main() -> None:
@@ -91,10 +91,11 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="SQLite file (created if missing)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
     create_schema(args.db)
-    serve(args.db, args.host, args.port, args.workers)
+    serve(args.db, args.host, args.port, args.workers, args.threads)
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ class Server:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "beraad", "serve", "--port", str(self.port), "--workers", "2"],
+                [sys.executable, "-m", "beraad", "serve", "--port", str(self.port)],
                 env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + 30

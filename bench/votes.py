@@ -3,7 +3,7 @@
 What it does, in one run (everything on 127.0.0.1):
 1. a fresh instance folder and database (`beraad init`, `beraad demo`), one demo session per N,
    started and moved to its first choice poll, which is opened (service functions, one commit);
-2. `beraad serve --workers 2` (gunicorn) on a free port;
+2. `beraad serve` (gunicorn; one worker with 8 threads, as by default) on a free port;
 3. per N (default 100 and 1,000): N simulated phones, run by a bounded thread pool, each GET the
    join page (cookie + CSRF token) and POST join; then --rounds (default 3) answer rounds: every
    phone POSTs one JSON answer with a random option (round 1 creates the answers, later rounds
@@ -144,13 +144,22 @@ class Client:
         if self.csrf_token:
             headers["X-CSRFToken"] = self.csrf_token
         started = time.perf_counter()
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as error:
-            self.connection.close()
-            return Reply(type(error).__name__, b"", time.perf_counter() - started)
+        for attempt in (1, 2):
+            reused = self.connection.sock is not None
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                data = response.read()
+                break
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected) as error:
+                # The server closed a kept-alive connection while it sat idle; a browser then sends
+                # the request again on a new connection (nothing was received), and so do we, once.
+                self.connection.close()
+                if not reused or attempt == 2:
+                    return Reply(type(error).__name__, b"", time.perf_counter() - started)
+            except (OSError, http.client.HTTPException) as error:
+                self.connection.close()
+                return Reply(type(error).__name__, b"", time.perf_counter() - started)
         elapsed = time.perf_counter() - started
         self._keep_cookies(response)
         return Reply(str(response.status), data, elapsed, response.headers)
@@ -951,7 +960,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=3, help="answer rounds per N, each with a baseline round (default 3)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both servers)")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (both servers)")
+    parser.add_argument(
+        "--server-threads", type=int, default=8, help="threads per gunicorn worker (both servers)"
+    )
     parser.add_argument("--state-seconds", type=float, default=5.0)
     parser.add_argument("--state-threads", type=int, default=8)
     parser.add_argument("--time-limit", type=float, default=180.0, help="seconds for the whole run")
@@ -963,7 +975,7 @@ def parse_args() -> argparse.Namespace:
 def make_servers(folder: Path, env: dict, args) -> tuple[Server, Server]:
     """`beraad serve` and the baseline app, each on a free port with the same worker count."""
     port, baseline_port = free_port(), free_port()
-    workers = ["--host", HOST, "--workers", str(args.workers)]
+    workers = ["--host", HOST, "--workers", str(args.workers), "--threads", str(args.server_threads)]
     beraad = Server(
         "beraad",
         [sys.executable, "-m", "beraad", "serve", "--port", str(port), *workers],

@@ -152,10 +152,14 @@ def create_user_command(username: str, role: str, display_name: str, password: s
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Processes.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Requests at once per process.")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
-def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
-    """Serve the app with gunicorn (or the development server with --dev)."""
+def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
+    """Serve the app with gunicorn (or the development server with --dev).
+
+    One process with threads by default: the rate limits (kept in the process's memory unless
+    BERAAD_RATELIMIT_STORAGE_URI names a shared store) then hold for the whole server."""
     from . import create_app
 
     if dev:
@@ -163,7 +167,13 @@ def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
         return
     from .server import run_gunicorn
 
-    run_gunicorn(host=host, port=port, workers=workers)
+    if workers > 1 and os.environ.get("BERAAD_RATELIMIT_STORAGE_URI", "memory://") == "memory://":
+        click.echo(
+            f"Warning: {workers} processes each count the rate limits on their own (a guesser gets "
+            f"{workers} times the budget). Set BERAAD_RATELIMIT_STORAGE_URI=redis://… to share them.",
+            err=True,
+        )
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
 
 
 @click.group("methods")

@@ -18,12 +18,17 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
-    """Serve the app; no access log, so no participant's address is ever written down."""
+def run_gunicorn(host: str, port: int, workers: int, threads: int = 1) -> None:
+    """Serve the app; no access log, so no participant's address is ever written down.
+    With threads > 1 each worker serves that many requests at once (gunicorn's gthread)."""
     _Gunicorn(
         {
             "bind": f"{host}:{port}",
             "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            # Phones poll every 1.2 s: a kept-alive connection outlives the pause between polls.
+            "keepalive": 5,
             "accesslog": None,
             "errorlog": "-",
             "forwarded_allow_ips": "127.0.0.1",

@@ -102,4 +102,19 @@ def test_serve_passes_host_port_and_workers_to_gunicorn(monkeypatch):
     monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: seen.update(kwargs))
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3"])
     assert result.exit_code == 0, result.output
-    assert seen == {"host": "0.0.0.0", "port": 8123, "workers": 3}
+    assert seen == {"host": "0.0.0.0", "port": 8123, "workers": 3, "threads": 8}
+    assert "each count the rate limits on their own" in result.output  # several processes, no Redis
+
+
+def test_serve_runs_one_process_with_threads_by_default_so_rate_limits_hold_server_wide(monkeypatch):
+    from click.testing import CliRunner
+
+    from beraad import server
+    from beraad.cli import main
+
+    seen = {}
+    monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: seen.update(kwargs))
+    monkeypatch.delenv("BERAAD_RATELIMIT_STORAGE_URI", raising=False)
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 0 and "Warning" not in result.output
+    assert seen == {"host": "127.0.0.1", "port": 5000, "workers": 1, "threads": 8}

@@ -62,7 +62,7 @@ class LiveServer:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "beraad", "serve", "--port", str(self.port), "--workers", "2"],
+                [sys.executable, "-m", "beraad", "serve", "--port", str(self.port)],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + 30
