@@ -675,3 +675,51 @@ def test_login_rate_limit_is_per_address(app, client, create_user):
         environ_base={"REMOTE_ADDR": "192.0.2.7"},
     )
     assert response.status_code == 302
+
+
+# --- the per-account limit, next to the per-address one -------------------------------------------
+
+
+def from_address(app, number: int):
+    """A browser at another address each time: the per-address limit never bites."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = f"198.51.100.{number}"
+    return browser
+
+
+@pytest.mark.parametrize("username", ["anna", "niemand"])
+def test_failed_sign_ins_from_many_addresses_make_the_account_wait(app, create_user, username):
+    create_user("anna")
+    for number in range(5):
+        assert login(from_address(app, number), username, f"gok {number}").status_code == 200
+    # The sixth attempt waits, the right password too, and an unknown name waits the same way.
+    browser = from_address(app, 77)
+    response = login(browser, username, PASSWORD)
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert not is_signed_in(browser)
+    # Another account is not affected.
+    create_user("bert")
+    assert login(from_address(app, 78), "bert").status_code == 302
+
+
+def test_the_wait_grows_a_minute_an_hour_a_day():
+    from beraad.auth import throttle
+
+    windows = [(item.amount, item.get_expiry()) for item in throttle.ACCOUNT_LIMITS]
+    assert windows == [(5, 60), (20, 3600), (50, 86400)]
+
+
+def test_an_admin_lifts_the_wait(app, admin, create_user):
+    create_user("anna")
+    for number in range(5):
+        login(from_address(app, number), "anna", f"gok {number}")
+    assert login(from_address(app, 50), "anna").status_code == 429
+    with app.app_context():
+        anna = db.session.scalars(select(User).where(User.username == "anna")).one()
+    page = admin.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{anna.id}/sign-in-wait" in page
+    response = admin.post(f"/admin/users/{anna.id}/sign-in-wait", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "anna can sign in again at once" in page or "anna kan meteen weer inloggen" in page
+    assert login(from_address(app, 51), "anna").status_code == 302

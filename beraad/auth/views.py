@@ -13,11 +13,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import db, limiter
 from ..models import User
 from ..security import safe_next_url
-from . import service, tokens
+from . import service, throttle, tokens
 from .access import admin_required
 from .forms import LoginForm, NewUserForm, PasswordForm, UserUpdateForm
 
@@ -35,8 +36,12 @@ def login():
         return redirect(safe_next_url(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
+        wait = throttle.wait_seconds(form.username.data)
+        if wait:  # refused before the password is looked at: the right one waits too
+            raise TooManyRequests(retry_after=wait)
         user = service.authenticate(form.username.data, form.password.data)
         if user is None:
+            throttle.count_failure(form.username.data)
             flash(_("Unknown username or wrong password."), "error")
         else:
             # A fresh session at login: nothing from before sign-in carries over.
@@ -116,6 +121,16 @@ def users():
         for user in service.list_users()
     ]
     return render_template("auth/users.html", form=form, rows=rows)
+
+
+@bp.route("/admin/users/<int:user_id>/sign-in-wait", methods=["POST"])
+@admin_required
+def clear_sign_in_wait(user_id: int):
+    """After too many failed sign-ins an account waits; an administrator can lift that."""
+    user = db.session.get(User, user_id) or abort(404)
+    throttle.clear(user.username)
+    flash(_("%(name)s can sign in again at once.", name=user.username), "success")
+    return redirect(url_for("auth.users"))
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["POST"])
