@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 
@@ -33,10 +34,32 @@ def _import_bank(path: Path) -> None:
     try:
         report = service.import_dilemmas(dilemmas)
         db.session.commit()
-    except Exception:
+    except SQLAlchemyError:
         db.session.rollback()
-        raise
+        path_and_reason = _refused_by_the_database(dilemmas)
+        click.echo(f"Nothing imported: the database refused {path_and_reason}", err=True)
+        raise click.exceptions.Exit(1) from None
     click.echo(f"Dilemmas from {path}: {report.summary()}.")
+
+
+def _refused_by_the_database(dilemmas) -> str:
+    """Which file the database refused, and why (its first line; parameters are never shown):
+    each file is tried alone in a savepoint, and everything is rolled back afterwards."""
+    from .bank import service
+
+    try:
+        for data in dilemmas:
+            try:
+                with db.session.begin_nested():
+                    service.import_dilemmas([data])
+            except SQLAlchemyError as error:
+                reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+                column = getattr(getattr(getattr(error, "orig", None), "diag", None), "column_name", None)
+                field = f" (field {column})" if column else ""
+                return f"{data.path}{field}: {reason}"
+        return "the import as a whole (no single file fails alone)"
+    finally:
+        db.session.rollback()
 
 
 def _load_methods_or_exit(folder: Path):

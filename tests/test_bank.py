@@ -451,3 +451,24 @@ def test_a_hostile_body_renders_inert_on_the_detail_page(app, client, auth, payl
     article = page.split('class="card prose"', 1)[1]
     for bad in ("<script", "onerror", "javascript:", "<iframe"):
         assert bad not in article.lower()
+
+
+def test_an_import_the_database_refuses_names_the_file_and_shows_no_traceback(
+    app, backend, runner, write_dilemma, monkeypatch
+):
+    """The loader checks what it knows; should the database still refuse a file (here a theme
+    longer than its column, let through on purpose), the file is named and nothing is imported."""
+    if backend != "postgresql":
+        pytest.skip("SQLite does not enforce column lengths")
+    from beraad.bank import loader
+
+    monkeypatch.setattr(loader, "MAX_TAG_LENGTH", 500)
+    write_dilemma("gewoon")
+    path = write_dilemma("te-lang", front="id: te-lang\ntitle: Te lang\nthemes: [" + "a" * 61 + "]\n")
+    result = runner.invoke(args=["import", str(write_dilemma.folder)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert f"Nothing imported: the database refused {path}" in result.output
+    assert "value too long" in result.output
+    with app.app_context():
+        assert count(Dilemma) == 0
