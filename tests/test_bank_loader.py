@@ -251,8 +251,13 @@ def test_unknown_status_names_its_line(tmp_path):
 
 
 def test_unknown_level_names_its_line(tmp_path):
-    path, error = read_error(tmp_path, variant(replace={6: "levels: [rijk, waterschap]"}))
-    assert_located(error, path, 6, "unknown level", "waterschap")
+    path, error = read_error(tmp_path, variant(replace={6: "levels: [rijk, ministerie]"}))
+    assert_located(error, path, 6, "unknown level", "ministerie")
+
+
+def test_waterschap_and_uitvoering_are_levels_of_their_own():
+    text = variant(replace={6: "levels: [waterschap, uitvoering]"})
+    assert parse_dilemma(text, "rapport-afzwakken.md").levels == ("waterschap", "uitvoering")
 
 
 def test_unknown_language_names_its_line(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 STATUSES = ("draft", "review", "published", "retired")
-LEVELS = ("rijk", "provincie", "gemeente")
+LEVELS = ("rijk", "provincie", "gemeente", "waterschap", "uitvoering")
 LANGUAGES = ("nl", "en")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OPTION_KEYS = ("A", "B", "C", "D", "E", "F")
