@@ -19,6 +19,7 @@ ENVIRONMENT_VARIABLES = {
     "BERAAD_INSTANCE_PATH": "instance/ in the working directory",
     "BERAAD_RATELIMIT_STORAGE_URI": "memory://",
     "BERAAD_TRUSTED_PROXIES": "0",
+    "BERAAD_FOUR_EYES": "1",
 }
 
 SUPPORTED_LANGUAGES = ("nl", "en")
@@ -76,6 +77,7 @@ def from_environment(folder: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": language,
         "RATELIMIT_STORAGE_URI": os.environ.get("BERAAD_RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": _int_env("BERAAD_TRUSTED_PROXIES", 0, minimum=0),
+        "BERAAD_FOUR_EYES": os.environ.get("BERAAD_FOUR_EYES", "1") != "0",
     }
 
 
@@ -102,6 +104,7 @@ DEFAULTS = {
     # How long a process may answer a phone's state poll from the version it read last (s).
     "STATE_CACHE_SECONDS": 0.25,
     "BERAAD_K": 3,
+    "BERAAD_FOUR_EYES": True,
     "BERAAD_RETENTION_DAYS": 30,
     # SQLite: how long `beraad purge` keeps trying to empty the WAL while another connection reads
     # (it then fails), and how long closing a session tries once it is closed (then only logs).

@@ -606,6 +606,10 @@ def test_dilemmas_move_through_the_workflow(cora, anna):
         cora.post(f"/dilemmas/{DRAFT}/transitions", json={"status": "retired"}), 409, "wrong_state"
     )
     assert is_error(cora.post(f"/dilemmas/{DRAFT}/transitions", json={"status": "gone"}), 422)
+    # Four eyes: who sent it to review does not publish it, unless an administrator lifted the rule.
+    refused = cora.post(f"/dilemmas/{DRAFT}/transitions", json={"status": "published"})
+    assert is_error(refused, 409, "wrong_state") and "four eyes" in refused.json["error"]["message"]
+    cora.client.application.config["BERAAD_FOUR_EYES"] = False
     assert cora.post(f"/dilemmas/{DRAFT}/transitions", json={"status": "published"}).status_code == 200
     assert anna.get(f"/dilemmas/{DRAFT}").status_code == 200  # now visible to facilitators
     assert is_error(anna.post(f"/dilemmas/{DRAFT}/transitions", json={"status": "retired"}), 403)

@@ -246,7 +246,7 @@ def test_workflow_moves_draft_to_published_to_retired(app, create_user):
         dilemma = service.create_dilemma(make_data("nieuw", status="published"), author)
         assert dilemma.status == "draft"  # the editor always starts a draft
         for status in ("review", "published", "retired", "draft"):
-            service.transition(dilemma, status, author)
+            service.transition(dilemma, status, author, four_eyes=False)  # a one-person organisation
         db.session.commit()
         history = service.revisions(dilemma)
         assert [r.change for r in history] == ["status"] * 4 + ["create"]
@@ -414,6 +414,7 @@ def test_edit_records_author_and_note_and_history_shows_diff(app, client, auth, 
 
 
 def test_workflow_buttons_change_status(app, client, auth, imported):
+    app.config["BERAAD_FOUR_EYES"] = False  # one coordinator sends to review and publishes
     auth.login()
     client.post("/bank/concept-neutraliteit/status", data={"status": "review"})
     client.post("/bank/concept-neutraliteit/status", data={"status": "published"})
@@ -472,3 +473,35 @@ def test_an_import_the_database_refuses_names_the_file_and_shows_no_traceback(
     assert "value too long" in result.output
     with app.app_context():
         assert count(Dilemma) == 0
+
+
+def test_who_sent_a_dilemma_to_review_does_not_publish_it(app, create_user, client, auth):
+    from beraad.models import User
+
+    writer_id, reviewer_id = create_user("carla", role="coordinator"), create_user("daan", role="coordinator")
+    with app.app_context():
+        writer, reviewer = db.session.get(User, writer_id), db.session.get(User, reviewer_id)
+        dilemma = service.create_dilemma(make_data("vier-ogen"), writer)
+        service.transition(dilemma, "review", writer)
+        with pytest.raises(service.FourEyesError):
+            service.transition(dilemma, "published", writer)
+        assert dilemma.status == "review"
+        service.transition(dilemma, "published", reviewer)  # a second pair of eyes
+        assert dilemma.status == "published"
+        db.session.commit()
+    # In the bank's own page the writer hears why.
+    with app.app_context():
+        dilemma = service.create_dilemma(make_data("vier-ogen-twee"), db.session.get(User, writer_id))
+        service.transition(dilemma, "review", db.session.get(User, writer_id))
+        db.session.commit()
+    auth.login("carla", role="coordinator")
+    response = client.post("/bank/vier-ogen-twee/status", data={"status": "published"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "another coordinator publishes it" in page or "een andere coördinator publiceert" in page
+    with app.app_context():
+        assert service.get_by_slug("vier-ogen-twee").status == "review"
+    app.config["BERAAD_FOUR_EYES"] = False  # lifted by the administrator (BERAAD_FOUR_EYES=0)
+    second = client.post("/bank/vier-ogen-twee/status", data={"status": "published"}, follow_redirects=True)
+    assert second.status_code == 200
+    with app.app_context():
+        assert service.get_by_slug("vier-ogen-twee").status == "published"

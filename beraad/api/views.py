@@ -259,7 +259,7 @@ def transition_dilemma(slug: str):
     status = body.choice("status", STATUSES, required=True)
     note = body.text("note", max_length=300, default="")
     try:
-        bank.transition(dilemma, status, current_user, note)
+        bank.transition(dilemma, status, current_user, note, current_app.config["BERAAD_FOUR_EYES"])
     except bank.WorkflowError as error:
         raise ApiError(409, "wrong_state", str(error)) from None
     db.session.commit()

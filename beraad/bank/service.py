@@ -153,10 +153,36 @@ def allowed_transitions(dilemma: Dilemma) -> tuple[str, ...]:
     return tuple(str(status) for status in TRANSITIONS.get(dilemma.status, ()))
 
 
-def transition(dilemma: Dilemma, new_status: str, author: User, note: str = "") -> None:
-    """Move a dilemma through the workflow; raise WorkflowError for a step it does not allow."""
+class FourEyesError(WorkflowError):
+    """Who sent a dilemma to review does not publish it too."""
+
+
+def sent_to_review_by(dilemma: Dilemma) -> int | None:
+    """The user who last moved the dilemma into review (None when it arrived there otherwise)."""
+    for revision in sorted(dilemma.revisions, key=lambda r: r.number, reverse=True):
+        if revision.change == "status" and revision.snapshot.get("status") == DilemmaStatus.REVIEW.value:
+            return revision.author_id
+    return None
+
+
+def transition(
+    dilemma: Dilemma, new_status: str, author: User, note: str = "", four_eyes: bool = True
+) -> None:
+    """Move a dilemma through the workflow; raise WorkflowError for a step it does not allow.
+
+    The four-eyes rule (on unless an administrator lifts it with BERAAD_FOUR_EYES=0, for a
+    one-person organisation): the coordinator who sent a dilemma to review cannot publish it.
+    """
     if new_status not in allowed_transitions(dilemma):
         raise WorkflowError(f"cannot go from {dilemma.status} to {new_status}")
+    if (
+        four_eyes
+        and dilemma.status == DilemmaStatus.REVIEW.value
+        and new_status == DilemmaStatus.PUBLISHED.value
+        and author is not None
+        and sent_to_review_by(dilemma) == author.id
+    ):
+        raise FourEyesError("you sent this dilemma to review: another coordinator publishes it (four eyes)")
     old = dilemma.status
     dilemma.status = new_status
     db.session.flush()

@@ -125,7 +125,10 @@ def change_status(slug: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        service.transition(dilemma, form.status.data, current_user, form.note.data or "")
+        four_eyes = current_app.config["BERAAD_FOUR_EYES"]
+        service.transition(dilemma, form.status.data, current_user, form.note.data or "", four_eyes)
+    except service.FourEyesError:
+        flash(_("You sent this dilemma to review, so another coordinator publishes it (four eyes)."), "error")
     except service.WorkflowError:
         flash(_("This status change is not possible from the current status."), "error")
     else:
