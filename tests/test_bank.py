@@ -12,6 +12,16 @@ from beraad.models import Dilemma, DilemmaRevision, DilemmaTag
 
 from .conftest import DATA_DIR
 
+CASE = (
+    "Een medewerker twijfelt over wat integer is. " * 20
+    + "\n\nHet team moet morgen kiezen en iedereen kijkt naar haar.\n\n**Moet zij het melden?**"
+)
+
+
+def publishable(slug: str, **changes) -> DilemmaData:
+    """Data that passes the quality gate for publishing."""
+    return make_data(slug, **{"body": CASE, "themes": ("tegenspraak", "loyaliteit"), **changes})
+
 
 def make_data(slug: str, **changes) -> DilemmaData:
     values = {
@@ -243,7 +253,7 @@ def test_workflow_moves_draft_to_published_to_retired(app, create_user):
         from beraad.models import User
 
         author = db.session.get(User, author_id)
-        dilemma = service.create_dilemma(make_data("nieuw", status="published"), author)
+        dilemma = service.create_dilemma(publishable("nieuw", status="published"), author)
         assert dilemma.status == "draft"  # the editor always starts a draft
         for status in ("review", "published", "retired", "draft"):
             service.transition(dilemma, status, author, four_eyes=False)  # a one-person organisation
@@ -481,7 +491,7 @@ def test_who_sent_a_dilemma_to_review_does_not_publish_it(app, create_user, clie
     writer_id, reviewer_id = create_user("carla", role="coordinator"), create_user("daan", role="coordinator")
     with app.app_context():
         writer, reviewer = db.session.get(User, writer_id), db.session.get(User, reviewer_id)
-        dilemma = service.create_dilemma(make_data("vier-ogen"), writer)
+        dilemma = service.create_dilemma(publishable("vier-ogen"), writer)
         service.transition(dilemma, "review", writer)
         with pytest.raises(service.FourEyesError):
             service.transition(dilemma, "published", writer)
@@ -491,7 +501,7 @@ def test_who_sent_a_dilemma_to_review_does_not_publish_it(app, create_user, clie
         db.session.commit()
     # In the bank's own page the writer hears why.
     with app.app_context():
-        dilemma = service.create_dilemma(make_data("vier-ogen-twee"), db.session.get(User, writer_id))
+        dilemma = service.create_dilemma(publishable("vier-ogen-twee"), db.session.get(User, writer_id))
         service.transition(dilemma, "review", db.session.get(User, writer_id))
         db.session.commit()
     auth.login("carla", role="coordinator")
@@ -505,3 +515,69 @@ def test_who_sent_a_dilemma_to_review_does_not_publish_it(app, create_user, clie
     assert second.status_code == 200
     with app.app_context():
         assert service.get_by_slug("vier-ogen-twee").status == "published"
+
+
+# --- the quality gate when publishing ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [({"body": "Te kort.\n\n**Moet zij het melden?**"}, "words"),
+     ({"body": CASE.replace("**Moet zij het melden?**", "Wat nu.")}, "moral question"),
+     ({"options": (DilemmaOption("A", "Ja."), DilemmaOption("B", "Nee."))}, "all four"),
+     ({"themes": ("tegenspraak",)}, "two themes")],
+)  # fmt: skip
+def test_a_dilemma_that_fails_the_gate_stays_in_review_and_says_why(app, create_user, changes, problem):
+    from beraad.models import User
+
+    writer_id, reviewer_id = create_user("carla", role="coordinator"), create_user("daan", role="coordinator")
+    with app.app_context():
+        writer, reviewer = db.session.get(User, writer_id), db.session.get(User, reviewer_id)
+        dilemma = service.create_dilemma(publishable("poort", **changes), writer)
+        service.transition(dilemma, "review", writer)  # a draft and a review are free
+        with pytest.raises(service.QualityError) as refused:
+            service.transition(dilemma, "published", reviewer)
+        assert problem in str(refused.value) and dilemma.status == "review"
+
+
+def test_the_gate_lets_a_complete_case_through(app, create_user):
+    from beraad.models import User
+
+    writer_id, reviewer_id = create_user("carla", role="coordinator"), create_user("daan", role="coordinator")
+    options = tuple(DilemmaOption(key, f"Optie {key}.") for key in "ABCD")
+    with app.app_context():
+        writer, reviewer = db.session.get(User, writer_id), db.session.get(User, reviewer_id)
+        dilemma = service.create_dilemma(publishable("poort", options=options), writer)
+        service.transition(dilemma, "review", writer)
+        service.transition(dilemma, "published", reviewer)
+        assert dilemma.status == "published"
+
+
+def test_every_shipped_published_case_passes_the_gate():
+    from pathlib import Path
+
+    from beraad.bank.quality import publication_problems
+
+    bank = load_bank(Path(__file__).resolve().parent.parent / "dilemma_bank")
+    published = [d for d in bank if d.status == "published"]
+    failing = {d.id: publication_problems(d) for d in published if publication_problems(d)}  # (code, details)
+    assert failing == {}
+    assert len(published) >= 45
+
+
+def test_the_bank_page_says_in_dutch_why_a_case_cannot_be_published(app, client, auth, create_user):
+    from beraad.models import User
+
+    writer_id = create_user("carla", role="coordinator")
+    with app.app_context():
+        writer = db.session.get(User, writer_id)
+        dilemma = service.create_dilemma(
+            publishable("kort", body="Te kort.\n\n**Moet zij het melden?**"), writer
+        )
+        service.transition(dilemma, "review", writer)
+        db.session.commit()
+    auth.login("daan", role="coordinator")
+    page = client.post("/bank/kort/status", data={"status": "published"}, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "Nog niet klaar om te publiceren" in page and "150–400" in page

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Dilemma, DilemmaRevision, DilemmaStatus, DilemmaTag, User
+from . import quality
 from .loader import DilemmaData, DilemmaFileError, dump_dilemma
 
 # Which status may follow which: the curation workflow.
@@ -157,6 +158,14 @@ class FourEyesError(WorkflowError):
     """Who sent a dilemma to review does not publish it too."""
 
 
+class QualityError(WorkflowError):
+    """A dilemma that does not pass the quality gate cannot be published."""
+
+    def __init__(self, problems: list[tuple[str, dict]]):
+        self.problems = problems
+        super().__init__("not ready to publish: " + "; ".join(quality.describe(p) for p in problems))
+
+
 def sent_to_review_by(dilemma: Dilemma) -> int | None:
     """The user who last moved the dilemma into review (None when it arrived there otherwise)."""
     for revision in sorted(dilemma.revisions, key=lambda r: r.number, reverse=True):
@@ -183,6 +192,10 @@ def transition(
         and sent_to_review_by(dilemma) == author.id
     ):
         raise FourEyesError("you sent this dilemma to review: another coordinator publishes it (four eyes)")
+    if new_status == DilemmaStatus.PUBLISHED.value:
+        problems = quality.publication_problems(dilemma_data(dilemma))
+        if problems:
+            raise QualityError(problems)
     old = dilemma.status
     dilemma.status = new_status
     db.session.flush()

@@ -117,6 +117,19 @@ def edit(slug: str):
     return render_template("bank/edit.html", form=form, dilemma=dilemma)
 
 
+def _quality_problem(code: str, details: dict) -> str:
+    texts = {
+        "words": _(
+            "the case has %(words)d words; a published case has 150–400", words=details.get("words", 0)
+        ),
+        "question": _("the case does not end in one moral question in bold"),
+        "options": _("options %(keys)s: give all four (A–D) or none", keys=details.get("keys", "")),
+        "themes": _("give at least two themes"),
+        "levels": _("give at least one level"),
+    }
+    return texts[code]
+
+
 @bp.route("/<slug>/status", methods=["POST"])
 @curator_required
 def change_status(slug: str):
@@ -129,6 +142,9 @@ def change_status(slug: str):
         service.transition(dilemma, form.status.data, current_user, form.note.data or "", four_eyes)
     except service.FourEyesError:
         flash(_("You sent this dilemma to review, so another coordinator publishes it (four eyes)."), "error")
+    except service.QualityError as error:
+        problems = "; ".join(_quality_problem(code, details) for code, details in error.problems)
+        flash(_("Not ready to publish: %(problems)s.", problems=problems), "error")
     except service.WorkflowError:
         flash(_("This status change is not possible from the current status."), "error")
     else:
