@@ -2,6 +2,7 @@
 
 import re
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 STATUS_LABELS = {
@@ -100,8 +101,49 @@ def duration(seconds: int) -> str:
     return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes}:{secs:02d}"
 
 
+# English labels of the bank's tags (themes, levels, roles); the Dutch label is the slug itself.
+TAG_LABELS_EN = {
+    # levels
+    "rijk": "central government", "provincie": "province", "gemeente": "municipality",
+    "waterschap": "water authority", "uitvoering": "implementing agency",
+    # themes
+    "agressie": "aggression", "ai": "AI", "ambtseed": "oath of office",
+    "belangenverstrengeling": "conflict of interest", "burgers": "citizens",
+    "discriminatie": "discrimination", "draaideur": "revolving door",
+    "financiele-belangen": "financial interests", "gedrag-buiten-werktijd": "off-duty conduct",
+    "gedragscode": "code of conduct", "geschenken": "gifts",
+    "grensoverschrijdend-gedrag": "transgressive behaviour", "informatievoorziening": "informing",
+    "inhuur": "external hires", "integriteit": "integrity", "klokkenluiden": "whistleblowing",
+    "leiderschap": "leadership", "loyaliteit": "loyalty", "medezeggenschap": "employee participation",
+    "melding": "reporting", "menselijke-maat": "human touch", "nevenwerkzaamheden": "side jobs",
+    "ondermijning": "organised crime", "onderzoek": "research", "openbaarheid": "transparency",
+    "pesten": "bullying", "politiek-ambtelijke-verhoudingen": "politics and civil service",
+    "politieke-druk": "political pressure", "politieke-neutraliteit": "political neutrality",
+    "privacy": "privacy", "rechtvaardigheid": "justice", "sociale-media": "social media",
+    "sociale-veiligheid": "social safety", "tegenspraak": "speaking up", "veiligheid": "safety",
+    "vertrouwelijkheid": "confidentiality", "vertrouwen": "trust",
+    "vertrouwenspersoon": "confidential counsellor", "zorgplicht": "duty of care",
+    # roles
+    "adviseur": "adviser", "beleidsmedewerker": "policy officer", "bestuurder": "executive",
+    "bestuursadviseur": "executive adviser", "communicatieadviseur": "communications adviser",
+    "controller": "controller", "data-analist": "data analyst", "directeur": "director",
+    "functionaris-gegevensbescherming": "data protection officer", "gedeputeerde": "provincial executive",
+    "griffier": "council clerk", "hr-adviseur": "HR adviser", "inspecteur": "inspector",
+    "integriteitscoordinator": "integrity coordinator", "leidinggevende": "manager",
+    "managementteam": "management team", "medewerker": "employee", "onderzoeker": "researcher",
+    "opdrachtgever": "client", "or-lid": "works council member", "projectleider": "project leader",
+    "toezichthouder": "supervisor", "uitvoerder": "case worker", "vergunningverlener": "permit officer",
+    "wijkambtenaar": "neighbourhood officer",
+    "wijkteammedewerker": "social team worker",
+}  # fmt: skip
+
+
 def tag_label(slug: str) -> str:
-    """Show a slug such as politieke-druk as 'politieke druk'."""
+    """A tag as people read it: in Dutch the slug with spaces ('politieke druk'), in English its
+    translation when there is one."""
+    locale = get_locale()
+    if locale is not None and locale.language == "en" and slug in TAG_LABELS_EN:
+        return TAG_LABELS_EN[slug]
     return slug.replace("-", " ")
 
 

@@ -581,3 +581,29 @@ def test_the_bank_page_says_in_dutch_why_a_case_cannot_be_published(app, client,
         as_text=True
     )
     assert "Nog niet klaar om te publiceren" in page and "150–400" in page
+
+
+# --- tags in the English interface ---------------------------------------------------------------
+
+
+def test_every_tag_of_the_shipped_bank_has_an_english_label():
+    from pathlib import Path
+
+    from beraad.labels import TAG_LABELS_EN
+
+    bank = load_bank(Path(__file__).resolve().parent.parent / "dilemma_bank")
+    tags = {tag for d in bank for tag in (*d.themes, *d.levels, *d.roles)}
+    assert sorted(tags - set(TAG_LABELS_EN)) == []
+
+
+def test_the_bank_shows_tags_in_the_interface_language(app, client, auth, imported):
+    from beraad.i18n import LANGUAGE_COOKIE
+
+    auth.login()
+    dutch = client.get("/bank/").get_data(as_text=True)
+    assert "belangenverstrengeling" in dutch and "politieke neutraliteit" in dutch
+    client.set_cookie(LANGUAGE_COOKIE, "en")
+    english = client.get("/bank/").get_data(as_text=True)
+    assert "conflict of interest" in english and "central government" in english and "gifts" in english
+    detail = client.get("/bank/geschenk-leverancier").get_data(as_text=True)
+    assert "municipality" in detail and "conflict of interest" in detail
