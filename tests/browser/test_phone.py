@@ -538,7 +538,7 @@ def test_an_unsent_text_answer_is_kept_when_the_room_moves_on(browser, live_serv
     api = Api(live_server)
     session = api.post("/sessions", {"method": "cura", "dilemmas": ["rapport-afzwakken"], "title": "Proef"})
     api.post(f"/sessions/{session['id']}/start")
-    api.post(f"/sessions/{session['id']}/step", {"direction": "next"})  # "U – Vertragen": a text poll
+    api.post(f"/sessions/{session['id']}/step", {"direction": "next"})  # "U – Uitstellen": a text poll
     phone = joined_phone(browser, f"{live_server.url}/j/{session['join_code']}")
     poll_id = phone.evaluate(
         "fetch(location.pathname + '/state').then((r) => r.json()).then((s) => s.poll.id)"
