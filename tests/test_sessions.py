@@ -1099,3 +1099,82 @@ def test_demo_prints_links_that_work(app, client, runner, auth):
     assert page.status_code == 200 and "Demo: het rapport" in page.get_data(as_text=True)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "password unchanged" in again.output
+
+
+ROOM_METHOD = """\
+key: vraag-kiezen
+name: {nl: Vraag kiezen, en: Choose the question}
+summary: {nl: De groep kiest een vraag., en: The group chooses a question.}
+minutes: 10
+group_size: [3, 12]
+steps:
+  - key: vraag
+    title: {nl: Vraag, en: Question}
+    minutes: 5
+    prompt: {nl: Kies de vraag., en: Choose the question.}
+    facilitator: {nl: Typ de vragen in., en: Type in the questions.}
+    poll:
+      type: choice
+      question: {nl: "Welke vraag onderzoeken we?", en: "Which question do we explore?"}
+      options: from_room
+  - key: keuze
+    title: {nl: Keuze, en: Choice}
+    minutes: 5
+    prompt: {nl: Kies., en: Choose.}
+    facilitator: {nl: Open de stemming., en: Open the vote.}
+    poll:
+      type: choice
+      question: {nl: "Wat doe jij?", en: "What do you do?"}
+      options: from_dilemma
+"""
+
+
+@pytest.fixture
+def room_session(app, content, owner):
+    from beraad.methods.loader import parse_method
+
+    with app.app_context():
+        methods_service.import_methods([parse_method(ROOM_METHOD, "vraag-kiezen.yaml", "vraag-kiezen")])
+        db.session.commit()
+        method = methods_service.get_method("vraag-kiezen")
+        session = service.create_session(
+            db.session.get(User, owner), method, [bank.get_by_slug("rapport-bijstellen")], "Vraag"
+        )
+        service.start_session(session, at(0))
+        db.session.commit()
+        return session.id
+
+
+def test_options_from_the_room_go_to_the_step_s_own_vote_only(app, ctx, room_session):
+    session = load(room_session)
+    room_poll, dilemma_poll = poll_at(session, 0), poll_at(session, 1)
+    assert service.poll_options(session, room_poll) == []
+    with pytest.raises(service.SessionError, match="at least two options"):
+        service.open_poll(session, room_poll)
+    assert service.add_alternative(session, 0, "Mag je een regel buigen?", position=0) == "A"
+    with pytest.raises(service.SessionError, match="at least two options"):
+        service.open_poll(session, room_poll)
+    assert service.add_alternative(session, 0, "Wanneer is loyaliteit blind?", position=0) == "B"
+    with pytest.raises(service.DuplicateOptionError):
+        service.add_alternative(session, 0, "mag je een regel buigen", position=0)
+    # The dilemma's own vote later on is untouched by the room's questions.
+    assert option_keys(service.poll_options(session, dilemma_poll)) == ["A", "B"]
+    assert [o["key"] for o in dilemma_poll.options] == []
+    service.open_poll(session, room_poll)
+    assert [o["text"]["nl"] for o in room_poll.options] == [
+        "Mag je een regel buigen?",
+        "Wanneer is loyaliteit blind?",
+    ]
+    # Once the room's vote is open, an option at a later step is an alternative for the dilemma.
+    assert service.add_alternative(session, 0, "Eerst de opdrachtgever spreken", position=1) == "C"
+    assert option_keys(service.poll_options(session, dilemma_poll)) == ["A", "B", "C"]
+
+
+def test_compare_with_a_poll_of_room_options_is_refused_with_its_line():
+    from beraad.methods.loader import MethodFileError, parse_method
+
+    text = ROOM_METHOD.replace("options: from_dilemma", "options: from_room\n      compare_with: vraag")
+    with pytest.raises(MethodFileError) as error:
+        parse_method(text, "vraag-kiezen.yaml", "vraag-kiezen")
+    assert "compare_with needs fixed options" in str(error.value)
+    assert error.value.line == 25  # the compare_with line

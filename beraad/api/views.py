@@ -444,12 +444,12 @@ def hide_poll(session_id: int, poll_id: str):
 
 @bp.route("/sessions/<int:session_id>/alternatives", methods=["POST"])
 def add_alternative(session_id: int):
-    """Add an option to the coming choice polls on the current step's dilemma."""
+    """Add an option to the current step's own vote (from_room), else to the dilemma's coming votes."""
     session = get_controlled_session(session_id)
     body = json_body(("text",))
     text = body.text("text", required=True, min_length=1, max_length=300)
-    dilemma_index = sessions.current_step(session).dilemma_index
-    key = change(lambda: sessions.add_alternative(session, dilemma_index, text))
+    step = sessions.current_step(session)
+    key = change(lambda: sessions.add_alternative(session, step.dilemma_index, text, step.position))
     return jsonify(key=key), 201
 
 

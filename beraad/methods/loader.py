@@ -17,6 +17,7 @@ POLL_TYPES = ("choice", "scale", "ranking", "text")
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 OPTION_KEYS = ("A", "B", "C", "D", "E", "F", "G", "H")
 FROM_DILEMMA = "from_dilemma"
+FROM_ROOM = "from_room"  # the facilitator types the options in during the step (candidate questions)
 EACH_DILEMMA = "each_dilemma"
 EVALUATION_FILE = "_evaluation.yaml"
 MAX_FILE_BYTES = 200_000
@@ -71,6 +72,7 @@ class PollSpec:
     question: Text
     key: str = ""
     from_dilemma: bool = False
+    from_room: bool = False
     options: tuple[Option, ...] = ()
     scale: Scale | None = None
     max_length: int = 280
@@ -138,6 +140,7 @@ def _poll_from_dict(data: dict | None) -> PollSpec | None:
         question=Text(**data["question"]),
         key=data.get("key", ""),
         from_dilemma=data.get("from_dilemma", False),
+        from_room=data.get("from_room", False),
         options=tuple(Option(o["key"], Text(**o["text"])) for o in data.get("options", ())),
         scale=scale,
         max_length=data.get("max_length", 280),
@@ -326,6 +329,8 @@ class _Checker:
         if poll_type == "choice":
             if raw_options == FROM_DILEMMA:
                 spec["from_dilemma"] = True
+            elif raw_options == FROM_ROOM:
+                spec["from_room"] = True
             else:
                 spec["options"] = self.options(raw_options, options_line)
         elif poll_type == "ranking":
@@ -359,6 +364,8 @@ class _Checker:
                 self.fail(line_cw, f"compare_with {compare_with!r} is not the key of an earlier poll")
             if poll_type != "choice" or target.type != "choice":
                 self.fail(line_cw, "compare_with works between two choice polls only")
+            if target.from_room or spec.get("from_room"):
+                self.fail(line_cw, "compare_with needs fixed options; the room's own options differ per poll")
             if target.from_dilemma != spec.get("from_dilemma", False) or (
                 {o.key for o in target.options} != {o.key for o in spec.get("options", ())}
             ):

@@ -390,10 +390,13 @@ def open_poll(session: DeliberationSession, poll: Poll) -> None:
         raise SessionError("this poll is closed")
     if poll.status == PollStatus.OPEN:
         return
+    options = poll_options(session, poll)
+    if poll.spec.get("from_room") and len(options) < 2:
+        raise SessionError("type at least two options for this vote before opening it")
     for other in session.polls:
         if other.status == PollStatus.OPEN:
             close_poll(session, other)
-    poll.options = poll_options(session, poll)
+    poll.options = options
     poll.status = PollStatus.OPEN.value
     bump_version(session)
     db.session.flush()
@@ -414,21 +417,30 @@ def close_poll(session: DeliberationSession, poll: Poll) -> None:
     db.session.flush()
 
 
-def add_alternative(session: DeliberationSession, dilemma_index: int | None, text: str) -> str:
-    """Add an option beyond the dilemma's own to every choice poll on it that has not opened."""
+def add_alternative(
+    session: DeliberationSession, dilemma_index: int | None, text: str, position: int | None = None
+) -> str:
+    """Add an option to the choice polls that take it, and return its key.
+
+    At a step whose own poll takes the room's options (`options: from_room`, such as the
+    candidate questions of a Socratic dialogue), the option goes to that poll only. Otherwise it
+    is an alternative beyond the dilemma's own, added to every choice poll on that dilemma that
+    has not opened.
+    """
     _require_open(session)
     text = (text or "").strip()
     if not text:
         raise SessionError("describe the alternative")
     if len(text) > 300:
         raise SessionError("an alternative is at most 300 characters")
-    targets = [
-        poll
-        for poll in session.polls
-        if poll.spec.get("from_dilemma")
-        and poll.dilemma_index == dilemma_index
-        and poll.status == PollStatus.PENDING
-    ]
+    pending = [poll for poll in session.polls if poll.status == PollStatus.PENDING]
+    targets = [poll for poll in pending if poll.spec.get("from_room") and poll.position == position]
+    if not targets:
+        targets = [
+            poll
+            for poll in pending
+            if poll.spec.get("from_dilemma") and poll.dilemma_index == dilemma_index
+        ]
     if not targets:
         raise SessionError("there is no later choice poll to add an alternative to")
     existing = poll_options(session, targets[0])

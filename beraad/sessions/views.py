@@ -283,11 +283,12 @@ def poll_action(session_id: int, poll_id: str, action: str):
 def add_alternative(session_id: int):
     session = get_controlled_session(session_id)
     form = AlternativeForm()
-    if not form.validate():
+    if not form.validate():  # the same form adds the room's own options (from_room)
         flash(_("Describe the new option in at most 300 characters."), "error")
         return redirect(url_for("sessions.run", session_id=session.id) + "#poll")
     try:
-        key = service.add_alternative(session, service.current_step(session).dilemma_index, form.text.data)
+        step = service.current_step(session)
+        key = service.add_alternative(session, step.dilemma_index, form.text.data, step.position)
     except service.DuplicateOptionError:
         message = _(
             "“%(text)s” is already one of the options; nothing was added.", text=form.text.data.strip()
