@@ -437,9 +437,7 @@ def add_alternative(
     targets = [poll for poll in pending if poll.spec.get("from_room") and poll.position == position]
     if not targets:
         targets = [
-            poll
-            for poll in pending
-            if poll.spec.get("from_dilemma") and poll.dilemma_index == dilemma_index
+            poll for poll in pending if poll.spec.get("from_dilemma") and poll.dilemma_index == dilemma_index
         ]
     if not targets:
         raise SessionError("there is no later choice poll to add an alternative to")
