@@ -16,10 +16,15 @@ LEVELS = ("rijk", "provincie", "gemeente", "waterschap", "uitvoering")
 LANGUAGES = ("nl", "en")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OPTION_KEYS = ("A", "B", "C", "D", "E", "F")
-FIELDS = ("id", "title", "language", "themes", "levels", "roles", "status", "options", "sources")
+FIELDS = (
+    "id", "title", "language", "themes", "levels", "roles", "status", "options", "sources",
+    "protagonist", "short",
+)  # fmt: skip
 REQUIRED = ("id", "title")
 DEFAULT_MAX_BYTES = 40_000
 MAX_TITLE_LENGTH = 200
+MAX_PROTAGONIST_LENGTH = 60
+MAX_SHORT_LENGTH = 2_000  # characters; the publishing gate asks for 60–120 words
 MAX_TAG_LENGTH = 60  # Tag.value
 TAG_KINDS = ("themes", "levels", "roles")
 
@@ -44,6 +49,8 @@ class DilemmaData:
     roles: tuple[str, ...] = ()
     options: tuple[DilemmaOption, ...] = ()
     sources: tuple[str, ...] = ()
+    protagonist: str = ""  # the person whose choice the case asks about (one name per published case)
+    short: str = ""  # 60–120 words for game cards and the projector
     path: str = field(default="", compare=False)
     id_line: int = field(default=2, compare=False, repr=False)
 
@@ -70,6 +77,8 @@ class DilemmaData:
             roles=tuple(data.get("roles") or ()),
             options=tuple(DilemmaOption(o["key"], o["text"]) for o in data.get("options") or ()),
             sources=tuple(data.get("sources") or ()),
+            protagonist=data.get("protagonist") or "",
+            short=data.get("short") or "",
         )
 
 
@@ -237,6 +246,8 @@ def parse_dilemma(text: str, path: str = "<text>", max_bytes: int = DEFAULT_MAX_
             )
     if not body.strip():
         raise DilemmaFileError(path, end + 2, "the body (the case itself) is empty")
+    protagonist = _plain_text(meta.get("protagonist"), "protagonist", MAX_PROTAGONIST_LENGTH, path, line_of)
+    short = _plain_text(meta.get("short"), "short", MAX_SHORT_LENGTH, path, line_of)
     return DilemmaData(
         id=slug,
         title=title,
@@ -248,9 +259,23 @@ def parse_dilemma(text: str, path: str = "<text>", max_bytes: int = DEFAULT_MAX_
         roles=_string_list(meta.get("roles"), "roles", path, line_of("roles"), SLUG_PATTERN),
         options=_options(meta.get("options"), path, line_of("options")),
         sources=_string_list(meta.get("sources"), "sources", path, line_of("sources")),
+        protagonist=protagonist,
+        short=short,
         path=str(path),
         id_line=line_of("id"),
     )
+
+
+def _plain_text(value, name: str, limit: int, path, line_of) -> str:
+    """An optional single text field: a string of at most `limit` characters, stripped."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DilemmaFileError(path, line_of(name), f"'{name}' must be text")
+    value = value.strip()
+    if len(value) > limit:
+        raise DilemmaFileError(path, line_of(name), f"'{name}' is longer than {limit} characters")
+    return value
 
 
 def read_dilemma_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> DilemmaData:
@@ -307,5 +332,9 @@ def dump_dilemma(data: DilemmaData) -> str:
     if data.options:
         meta["options"] = [{"key": o.key, "text": o.text} for o in data.options]
     meta["sources"] = list(data.sources)
+    if data.protagonist:
+        meta["protagonist"] = data.protagonist
+    if data.short:
+        meta["short"] = data.short
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
     return f"---\n{front}---\n{data.body.strip()}\n"
