@@ -20,11 +20,14 @@ def _fail(message: str) -> None:
 
 
 def _import_bank(path: Path) -> None:
-    from .bank import service
+    from .bank import quality, service
     from .bank.loader import BankError, load_bank
 
     try:
         dilemmas = load_bank(path, current_app.config["MAX_DILEMMA_BYTES"])
+        problems = quality.bank_problems(dilemmas, service.stored_dilemmas())
+        if problems:
+            raise BankError(problems)
     except BankError as error:
         db.session.rollback()
         click.echo(f"Nothing imported: {len(error.errors)} problem(s) found.", err=True)

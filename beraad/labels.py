@@ -5,6 +5,8 @@ import re
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from .bank.vocabulary import TAG_LABELS_EN
+
 STATUS_LABELS = {
     "draft": _l("Draft"),
     "review": _l("In review"),
@@ -99,43 +101,6 @@ def duration(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes}:{secs:02d}"
-
-
-# English labels of the bank's tags (themes, levels, roles); the Dutch label is the slug itself.
-TAG_LABELS_EN = {
-    # levels
-    "rijk": "central government", "provincie": "province", "gemeente": "municipality",
-    "waterschap": "water authority", "uitvoering": "implementing agency",
-    # themes
-    "agressie": "aggression", "ai": "AI", "ambtseed": "oath of office",
-    "belangenverstrengeling": "conflict of interest", "burgers": "citizens",
-    "discriminatie": "discrimination", "draaideur": "revolving door",
-    "financiele-belangen": "financial interests", "gedrag-buiten-werktijd": "off-duty conduct",
-    "gedragscode": "code of conduct", "geschenken": "gifts",
-    "grensoverschrijdend-gedrag": "transgressive behaviour", "informatievoorziening": "informing",
-    "inhuur": "external hires", "integriteit": "integrity", "klokkenluiden": "whistleblowing",
-    "leiderschap": "leadership", "loyaliteit": "loyalty", "medezeggenschap": "employee participation",
-    "melding": "reporting", "menselijke-maat": "human touch", "nevenwerkzaamheden": "side jobs",
-    "ondermijning": "organised crime", "onderzoek": "research", "openbaarheid": "transparency",
-    "pesten": "bullying", "politiek-ambtelijke-verhoudingen": "politics and civil service",
-    "politieke-druk": "political pressure", "politieke-neutraliteit": "political neutrality",
-    "privacy": "privacy", "rechtvaardigheid": "justice", "sociale-media": "social media",
-    "sociale-veiligheid": "social safety", "tegenspraak": "speaking up", "veiligheid": "safety",
-    "vertrouwelijkheid": "confidentiality", "vertrouwen": "trust",
-    "vertrouwenspersoon": "confidential counsellor", "zorgplicht": "duty of care",
-    # roles
-    "adviseur": "adviser", "beleidsmedewerker": "policy officer", "bestuurder": "executive",
-    "bestuursadviseur": "executive adviser", "communicatieadviseur": "communications adviser",
-    "controller": "controller", "data-analist": "data analyst", "directeur": "director",
-    "functionaris-gegevensbescherming": "data protection officer", "gedeputeerde": "provincial executive",
-    "griffier": "council clerk", "hr-adviseur": "HR adviser", "inspecteur": "inspector",
-    "integriteitscoordinator": "integrity coordinator", "leidinggevende": "manager",
-    "managementteam": "management team", "medewerker": "employee", "onderzoeker": "researcher",
-    "opdrachtgever": "client", "or-lid": "works council member", "projectleider": "project leader",
-    "toezichthouder": "supervisor", "uitvoerder": "case worker", "vergunningverlener": "permit officer",
-    "wijkambtenaar": "neighbourhood officer",
-    "wijkteammedewerker": "social team worker",
-}  # fmt: skip
 
 
 def tag_label(slug: str) -> str:

@@ -80,6 +80,8 @@ class Dilemma(db.Model):
     roles: Mapped[list] = mapped_column(JSON, default=list)
     options: Mapped[list] = mapped_column(JSON, default=list)
     sources: Mapped[list] = mapped_column(JSON, default=list)
+    protagonist: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    short: Mapped[str] = mapped_column(Text, default="", server_default="")  # game cards, projector
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

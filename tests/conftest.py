@@ -106,7 +106,9 @@ def base_config(database_url: str, instance: Path) -> dict:
         "INSTANCE_PATH": str(instance),
         "WTF_CSRF_ENABLED": False,
         "METHODS_DIR": str(DATA_DIR / "methods"),
-        "DILEMMA_BANK_DIR": str(DATA_DIR / "bank"),
+        # What `beraad init` imports: published cases that pass the publishing gate. The smaller
+        # cases in data/bank are imported through the service by the unit tests.
+        "DILEMMA_BANK_DIR": str(DATA_DIR / "bank-ready"),
         "BERAAD_K": 3,
         "BERAAD_RETENTION_DAYS": 30,
         "BABEL_DEFAULT_LOCALE": "nl",
@@ -224,7 +226,8 @@ def write_dilemma(tmp_path):
     folder.mkdir()
 
     def write(slug: str, front: str | None = None, body: str | None = None, name: str | None = None):
-        front = front if front is not None else f"id: {slug}\ntitle: Titel van {slug}\nstatus: published\n"
+        # A draft: a published file must pass the publishing gate (tests/data/bank-ready has such).
+        front = front if front is not None else f"id: {slug}\ntitle: Titel van {slug}\nstatus: draft\n"
         body = body if body is not None else "Een collega vraagt je iets wat niet mag. " * 5
         path = folder / (name or f"{slug}.md")
         path.write_text(f"---\n{front}---\n{body}\n", encoding="utf-8")

@@ -18,9 +18,14 @@ CASE = (
 )
 
 
+SHORT = "Een medewerker twijfelt kort over wat integer is. " * 8 + "\n\n**Moet zij het melden?**"
+
+
 def publishable(slug: str, **changes) -> DilemmaData:
     """Data that passes the quality gate for publishing."""
-    return make_data(slug, **{"body": CASE, "themes": ("tegenspraak", "loyaliteit"), **changes})
+    values = {"body": CASE, "short": SHORT, "protagonist": f"Persoon {slug}",
+              "themes": ("tegenspraak", "loyaliteit")}  # fmt: skip
+    return make_data(slug, **{**values, **changes})
 
 
 def make_data(slug: str, **changes) -> DilemmaData:
@@ -113,18 +118,16 @@ def test_cli_import_reports_every_bad_file(runner, write_dilemma):
     assert "andere-naam.md:2" in result.output
 
 
-def test_export_then_import_round_trips_to_the_identical_bank(app, runner, imported, tmp_path):
+def test_export_then_import_round_trips_to_the_identical_bank(app, runner, tmp_path):
+    from dataclasses import replace
+
     with app.app_context():
+        service.import_dilemmas(load_bank(DATA_DIR / "bank-ready"))  # published ones pass the gate
         dilemma = service.get_by_slug("geschenk-leverancier")
+        data = service.dilemma_data(dilemma)
+        odd = "Tekst met ‘typografische’ aanhalingstekens, één emoji 🎁 en\n\n- een lijst\n\n"
         service.update_dilemma(
-            dilemma,
-            make_data(
-                "geschenk-leverancier",
-                title='Een "royaal" pakket: mag dat?',
-                body="Tekst met ‘typografische’ aanhalingstekens, één emoji 🎁 en\n\n- een lijst",
-                options=(DilemmaOption("A", "Houden: ja."), DilemmaOption("B", "Terugsturen.")),
-            ),
-            author=None,
+            dilemma, replace(data, title='Een "royaal" pakket: mag dat?', body=odd + data.body), author=None
         )
         db.session.commit()
         before = {d.slug: service.dilemma_data(d) for d in service.all_dilemmas()}
@@ -414,7 +417,8 @@ def test_edit_records_author_and_note_and_history_shows_diff(app, client, auth, 
     form = {"title": "Het rapport bijstellen (herzien)", "language": "nl", "levels": ["rijk"],
             "themes": "tegenspraak, onderzoek", "roles": "onderzoeker", "sources": "Testbron",
             "options": "A: Je past de conclusies aan.\nB: Je legt je bezwaar vast.",
-            "body": "Nieuwe tekst.", "note": "Korter gemaakt"}  # fmt: skip
+            "body": "Nieuwe tekst.\n\n**Moet ik de conclusies aanpassen?**",
+            "note": "Korter gemaakt"}  # fmt: skip
     assert client.post("/bank/rapport-bijstellen/edit", data=form).status_code == 302
     history = client.get("/bank/rapport-bijstellen/history").get_data(as_text=True)
     assert "Korter gemaakt" in history and "carla" in history
@@ -581,6 +585,84 @@ def test_the_bank_page_says_in_dutch_why_a_case_cannot_be_published(app, client,
         as_text=True
     )
     assert "Nog niet klaar om te publiceren" in page and "150–400" in page
+
+
+def _publish(app, create_user, data):
+    """Create, send to review and publish with two coordinators; return the error or None."""
+    from beraad.models import User
+
+    writer_id = create_user(f"w-{data.id}", role="coordinator")
+    reviewer_id = create_user(f"r-{data.id}", role="coordinator")
+    with app.app_context():
+        writer, reviewer = db.session.get(User, writer_id), db.session.get(User, reviewer_id)
+        dilemma = service.create_dilemma(data, writer)
+        service.transition(dilemma, "review", writer)
+        try:
+            service.transition(dilemma, "published", reviewer)
+        except service.QualityError as error:
+            db.session.rollback()
+            return error
+        db.session.commit()
+        return None
+
+
+def test_the_gate_refuses_tags_outside_the_vocabulary(app, create_user):
+    error = _publish(app, create_user, publishable("tagje", themes=("tegenspraak", "tegenspraakk")))
+    assert [code for code, _ in error.problems] == ["tags"]
+    assert "tegenspraakk" in str(error)
+
+
+def test_the_gate_refuses_a_missing_or_wrong_sized_short_version(app, create_user):
+    missing = _publish(app, create_user, publishable("geen-kort", short=""))
+    assert [code for code, _ in missing.problems] == ["short"]
+    long = publishable("lang-kort", short="woord " * 121 + "\n\n**Mag dat?**")
+    assert "short version has 123 words" in str(_publish(app, create_user, long))
+
+
+def test_no_two_published_cases_share_a_protagonist(app, create_user):
+    assert _publish(app, create_user, publishable("eerste", protagonist="Noor")) is None
+    error = _publish(app, create_user, publishable("tweede", protagonist=" noor "))
+    assert error.problems == [("protagonist_taken", {"name": "noor", "slug": "eerste"})]
+    assert _publish(app, create_user, publishable("derde", protagonist="")).problems == [("protagonist", {})]
+
+
+def test_an_import_of_published_files_applies_the_gate_and_names_each_file(app, runner, tmp_path):
+    from beraad.bank.loader import dump_dilemma
+
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    for slug in ("zelfde-een", "zelfde-twee"):  # one protagonist in two published files
+        text = dump_dilemma(publishable(slug, protagonist="Fenna"))
+        (folder / f"{slug}.md").write_text(text, encoding="utf-8")
+    (folder / "ongetagd.md").write_text(dump_dilemma(publishable("ongetagd", levels=())), encoding="utf-8")
+    (folder / "ontwerp.md").write_text(dump_dilemma(make_data("ontwerp", status="draft")), encoding="utf-8")
+    result = runner.invoke(args=["import", str(folder)])
+    assert result.exit_code == 1
+    assert "Nothing imported: 3 problem(s) found." in result.output
+    taken = "zelfde-een.md:2: not ready to publish: the protagonist Fenna is already in the published case"
+    assert taken in result.output
+    assert "zelfde-twee.md:2:" in result.output and "ongetagd.md:2:" in result.output
+    assert "ontwerp.md" not in result.output  # drafts stay free
+    with app.app_context():
+        assert count(Dilemma) == 0
+
+
+def test_an_edit_may_not_take_a_published_case_away_from_the_gate(app, client, auth, create_user):
+    assert _publish(app, create_user, publishable("gepubliceerd")) is None
+    auth.login("carla", role="coordinator")
+    form = {"title": "Titel gepubliceerd", "language": "nl", "levels": ["rijk"],
+            "themes": "tegenspraak, loyaliteit", "roles": "beleidsmedewerker", "body": CASE,
+            "protagonist": "Persoon gepubliceerd", "short": "", "note": "korte versie weg"}  # fmt: skip
+    page = client.post("/bank/gepubliceerd/edit", data=form).get_data(as_text=True)
+    assert "Niet opgeslagen: een gepubliceerde casus moet publiceerbaar blijven" in page
+    assert "de korte versie heeft 0 woorden" in page
+    assert "Persoon gepubliceerd" in page  # what was typed is still in the form
+    with app.app_context():
+        assert service.get_by_slug("gepubliceerd").short == SHORT.strip()
+        assert len(service.revisions(service.get_by_slug("gepubliceerd"))) == 3  # create, review, publish
+    form["short"] = SHORT
+    form["title"] = "Betere titel"
+    assert client.post("/bank/gepubliceerd/edit", data=form).status_code == 302
 
 
 # --- tags in the English interface ---------------------------------------------------------------

@@ -998,6 +998,10 @@ EXPECTED_METHODS = {
     "tien-stappen-afweging",
     "dilemmaspel",
     "crisissimulatie",
+    "kort-beraad",
+    "grote-bijeenkomst",
+    "integriteitsdialoog",
+    "zeven-vragen",
 }
 
 
@@ -1041,7 +1045,13 @@ def test_real_method_file(path):
 
 def test_dilemmamethode():
     method = _method("dilemmamethode")
-    assert len(method.steps) == 10
+    # The method's ten steps; the individual judgement shows as two: the vote, then its reasons.
+    assert len(method.steps) == 11
+    keys = [step.key for step in method.steps]
+    at = keys.index("eigen-afweging")
+    judgement, why = method.steps[at], method.steps[at + 1]
+    assert judgement.poll.type == "choice" and judgement.poll.from_dilemma
+    assert why.poll.type == "text"
     after_polls = [step.poll for step in method.steps if step.poll and step.poll.compare_with]
     assert len(after_polls) == 1
     [after_poll] = after_polls
@@ -1117,3 +1127,56 @@ def test_shared_evaluation():
     assert len(items) == len(agreement) + len(grades) + len(texts)
     assert all(i.scale.min_label and i.scale.max_label for i in agreement + grades)
     assert all(method.evaluation == items for method in _real_methods())
+
+
+def test_kort_beraad_fits_a_team_meeting_with_one_vote():
+    method = _method("kort-beraad")
+    assert 15 <= method.minutes <= 20
+    assert [step.poll.type for step in method.steps if step.poll] == ["choice"]
+    assert any(step.show_case for step in method.steps)
+
+
+def test_grote_bijeenkomst_takes_a_hall_with_statements_and_questions():
+    method = _method("grote-bijeenkomst")
+    assert method.group_size[1] >= 1000
+    statements = [s.poll for s in method.steps if s.poll and not s.poll.from_dilemma]
+    assert len(statements) >= 2
+    assert all([o.key for o in poll.options] == ["eens", "oneens", "weet-niet"] for poll in statements)
+    texts = " ".join(step.prompt.nl + step.facilitator.nl for step in method.steps).lower()
+    assert "neutra" in texts and "vragen" in texts
+
+
+def test_integriteitsdialoog_plays_both_roles_with_an_actor():
+    method = _method("integriteitsdialoog")
+    texts = " ".join(step.title.nl + step.prompt.nl + step.facilitator.nl for step in method.steps).lower()
+    for word in ("acteur", "time-out", "leidinggevende", "vertrouwenspersoon", "waarnemer"):
+        assert word in texts, word
+
+
+def test_zeven_vragen_ends_in_a_conclusion_vote_and_a_feeling():
+    method = _method("zeven-vragen")
+    assert method.minutes == 60
+    assert [step.poll.type for step in method.steps if step.poll] == ["choice", "scale"]
+
+
+def test_socratic_dialogue_lets_the_group_vote_on_the_question():
+    method = _method("socratisch-gesprek")
+    room_polls = [step.poll for step in method.steps if step.poll and step.poll.from_room]
+    assert room_polls and room_polls[0].type == "choice"
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED_METHODS))
+def test_every_introduction_says_the_limits_of_confidentiality(key):
+    intro = next(step for step in _method(key).steps if "vertrouwenspersoon" in step.prompt.nl.lower())
+    text = (intro.prompt.nl + " " + intro.facilitator.nl).lower()
+    assert "drie" in text  # results stay hidden below three votes
+    assert _method(key).steps.index(intro) <= 1, "the promise comes at the start"
+
+
+def test_the_evaluation_is_a_single_session_form_and_says_so():
+    text = SHARED_EVALUATION.read_text(encoding="utf-8")
+    [method] = [m for m in _real_methods() if m.key == "dilemmamethode"]
+    items = {item.key: item for item in method.evaluation}
+    assert any(item.type == "scale" and item.scale.max == 10 for item in items.values())  # a grade
+    assert any(item.type == "text" for item in items.values())
+    assert "NOT the Euro-MCD" in text

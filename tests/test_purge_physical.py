@@ -34,6 +34,11 @@ from .test_vote import OWNER, PEILING, Meeting, content, facilitator, meetings  
 PHONES = 12
 RAW_TABLES = ("answer", "contribution", "evaluation_answer", "participant")
 PREVIOUS_REVISION = "0006"  # the one before migrations/versions/0007_no_statistics_on_raw.py
+LATER_COLUMNS_ADD = (  # migrations/versions/0008_dilemma_short_and_protagonist.py
+    "ALTER TABLE dilemma ADD COLUMN protagonist VARCHAR(60) NOT NULL DEFAULT '', "
+    "ADD COLUMN short TEXT NOT NULL DEFAULT ''"
+)
+LATER_COLUMNS_DROP = "ALTER TABLE dilemma DROP COLUMN protagonist, DROP COLUMN short"
 # The test survey (a text poll) with an evaluation that asks for free text.
 SURVEY = (
     PEILING.replace("key: peiling", "key: peiling-evaluatie", 1)
@@ -393,12 +398,17 @@ def test_postgresql_upgrade_drops_the_samples_taken_before(app, meetings, facili
     with app.app_context():
         db.engine.dispose()
         downgrade(revision=PREVIOUS_REVISION)
+        # Later revisions' columns, so today's models can play a session on the old schema.
+        with db.engine.begin() as connection:
+            connection.execute(text(LATER_COLUMNS_ADD))
     try:
         played = play(meetings, facilitator)
         autovacuum_analyzes(superuser)
         assert superuser.statistics_with(played.markers)  # taken before the upgrade
     finally:
         with app.app_context():
+            with db.engine.begin() as connection:
+                connection.execute(text(LATER_COLUMNS_DROP))
             db.engine.dispose()
             upgrade()
             db.engine.dispose()

@@ -14,7 +14,7 @@ from beraad.charts import build_chart, median_of_histogram
 from beraad.extensions import db
 from beraad.models import Contribution, PollStatus
 from beraad.sessions import service
-from beraad.sessions.state import case_chunks, stage_context
+from beraad.sessions.state import case_chunks, phone_stage, stage_context
 from beraad.vote import contributions
 from beraad.vote.service import aggregate
 
@@ -124,6 +124,29 @@ def _case_of_the_game(session) -> None:
     session.case_consent = "question"
     question = "".join(map(str, stage_context(session)["case"]))
     assert question.count("<p>") == 1 and question.strip().endswith("?</p>")
+
+
+def test_the_projector_shows_the_short_version_and_the_phones_the_whole_case(app, owner, make_session):  # noqa: F811
+    game = make_session(owner, "dilemmaspel", ("rapport-bijstellen", "geschenk-leverancier"))
+    with app.app_context():
+        session = load(game)
+        snapshot = [dict(d) for d in session.dilemmas_snapshot]
+        snapshot[0]["short"] = "Kort: de leidinggevende wil zachtere conclusies.\n\n**Moet ik ze aanpassen?**"
+        session.dilemmas_snapshot = snapshot
+        service.start_session(session)
+        service.go_to_step(session, 1)
+        context = stage_context(session)
+        projector = "".join(map(str, context["projector_case"]))
+        assert "Kort: de leidinggevende" in projector and "genuanceerder" not in projector
+        assert "genuanceerder" in "".join(map(str, context["case"]))  # the phones carry it in full
+        assert "Kort:" not in "".join(map(str, phone_stage(session)["case"]))
+        session.case_consent = "redacted"  # a presenter's own text is never swapped for the bank's
+        session.case_redacted = "Mijn eigen verhaal, ingekort.\n\n**Moet ik iets zeggen?**"
+        assert "Mijn eigen verhaal" in "".join(map(str, stage_context(session)["projector_case"]))
+        service.go_to_step(session, 5)  # the second dilemma has no short version: the whole case
+        context = stage_context(session)
+        assert context["projector_case"] == context["case"] != []
+        db.session.rollback()
 
 
 # --- text on screen ---------------------------------------------------------------------------------

@@ -151,6 +151,7 @@ def test_create_session_snapshots_method_and_dilemma(app, ctx, owner, make_sessi
             "slug": "rapport-bijstellen",
             "title": "Het rapport bijstellen",
             "body": bank.get_by_slug("rapport-bijstellen").body,
+            "short": "",  # the test bank's case has none; the projector then pages the whole case
             "language": "nl",
             "options": [
                 {"key": "A", "text": "Je past de conclusies aan."},
@@ -175,7 +176,9 @@ def test_later_changes_to_dilemma_and_method_leave_the_snapshot_alone(app, owner
     with app.app_context():
         dilemma = bank.get_by_slug("rapport-bijstellen")
         data = replace(
-            bank.dilemma_data(dilemma), title="Een heel andere titel", body="Nieuwe tekst over iets anders."
+            bank.dilemma_data(dilemma),
+            title="Een heel andere titel",
+            body="Nieuwe tekst over iets anders.\n\n**Mag dat?**",
         )
         assert bank.update_dilemma(dilemma, data, db.session.get(User, owner)) is True
         method = methods_service.get_method("dilemmamethode")

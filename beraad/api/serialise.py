@@ -55,6 +55,8 @@ def dilemma(item: Dilemma, transitions: tuple[str, ...]) -> dict:
     return {
         **dilemma_summary(item),
         "body": item.body,
+        "short": item.short or "",
+        "protagonist": item.protagonist or "",
         "sources": list(item.sources or []),
         "created_at": timestamp(item.created_at),
         "allowed_transitions": list(transitions),

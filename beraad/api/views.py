@@ -178,7 +178,9 @@ def me():
 
 # --- dilemma bank --------------------------------------------------------------------------------
 
-DILEMMA_FIELDS = ("title", "body", "language", "themes", "levels", "roles", "options", "sources")
+DILEMMA_FIELDS = (
+    "title", "body", "language", "themes", "levels", "roles", "options", "sources", "protagonist", "short",
+)  # fmt: skip
 
 
 def _dilemma_data(fields: dict, slug, status: str):
@@ -246,7 +248,10 @@ def update_dilemma(slug: str):
     note = body.text("note", max_length=300, default="")
     fields = {**bank.dilemma_data(dilemma).to_dict(), **{k: v for k, v in body.data.items() if k != "note"}}
     data = _dilemma_data(fields, dilemma.slug, dilemma.status)
-    bank.update_dilemma(dilemma, data, current_user, note)
+    try:
+        bank.update_dilemma(dilemma, data, current_user, note)
+    except bank.QualityError as error:  # a published case stays ready to publish
+        raise ApiError(422, "invalid", str(error)) from None
     db.session.commit()
     return jsonify(serialise.dilemma(dilemma, bank.allowed_transitions(dilemma)))
 

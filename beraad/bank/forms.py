@@ -46,6 +46,15 @@ class DilemmaForm(FlaskForm):
         description=_l("One per line, starting with the letter: “A: You adjust the report.”"),
     )
     sources = TextAreaField(_l("Sources"), description=_l("One per line."))
+    protagonist = StringField(
+        _l("Protagonist"),
+        validators=[Length(max=60)],
+        description=_l("The first name of the person whose choice the case is about; unique in the bank."),
+    )
+    short = TextAreaField(
+        _l("Short version"),
+        description=_l("60–120 words for game cards and the projector, ending in the same question in bold."),
+    )
     body = TextAreaField(_l("The case (Markdown)"), validators=[DataRequired()])
     note = StringField(_l("What did you change?"), validators=[Length(max=300)])
 
@@ -59,6 +68,8 @@ class DilemmaForm(FlaskForm):
         self.roles.data = ", ".join(data.roles)
         self.options.data = "\n".join(f"{o.key}: {o.text}" for o in data.options)
         self.sources.data = "\n".join(data.sources)
+        self.protagonist.data = data.protagonist
+        self.short.data = data.short
         self.body.data = data.body
 
     def to_data(self, slug: str, status: str, max_bytes: int) -> DilemmaData:
@@ -81,6 +92,8 @@ class DilemmaForm(FlaskForm):
             "status": status,
             "options": options or None,
             "sources": _split(self.sources.data, "\n"),
+            "protagonist": (self.protagonist.data or "").strip() or None,
+            "short": (self.short.data or "").strip() or None,
         }
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
         data = parse_dilemma(f"---\n{front}---\n{self.body.data or ''}\n", "editor", max_bytes)

@@ -1,17 +1,25 @@
 """The quality gate a dilemma passes when it is published (drafts and reviews stay free).
 
 What a team lead relies on when picking a case from the bank: a case of 150–400 words, ending
-in one moral question in bold; either no options or all four (A–D), as the dilemma game needs;
-at least two themes and one level, so the filters find it.
+in one moral question in bold; a short version of 60–120 words for game cards and the projector;
+either no options or all four (A–D), as the dilemma game needs; at least two themes and one
+level, all from the bank's vocabulary, so the filters find it; and a protagonist whose name no
+other published case uses, so a team that plays several cases never mixes two people up.
+
+The gate runs when a dilemma is published, when a published dilemma is edited, and when files
+are imported with status `published` (`bank_problems`, which names file and line).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
-from .loader import DilemmaData
+from .loader import DilemmaData, DilemmaFileError
+from .vocabulary import KNOWN
 
 MIN_WORDS, MAX_WORDS = 150, 400
+MIN_SHORT_WORDS, MAX_SHORT_WORDS = 60, 120
 BOLD_QUESTION = re.compile(r"^(\*\*|__)\S.*\?\s*(\*\*|__)$")
 WORD = re.compile(r"\w[\w'’-]*")
 
@@ -26,11 +34,24 @@ PROBLEMS = {  # code -> English text (the API's); the bank's page translates the
     "options": "options {keys}: give all four (A–D) or none",
     "themes": "give at least two themes",
     "levels": "give at least one level",
+    "short": "the short version has {words} words; give one of 60–120",
+    "tags": "unknown {kind}: {tags} (use the bank's vocabulary)",
+    "protagonist": "name the protagonist, the person whose choice the case is about",
+    "protagonist_taken": "the protagonist {name} is already in the published case {slug}",
 }
 
 
-def publication_problems(data: DilemmaData) -> list[tuple[str, dict]]:
-    """What keeps this dilemma from being published, as (code, details) (empty: it may be)."""
+def protagonist_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def publication_problems(
+    data: DilemmaData, protagonists: Mapping[str, str] | None = None
+) -> list[tuple[str, dict]]:
+    """What keeps this dilemma from being published, as (code, details) (empty: it may be).
+
+    `protagonists` maps protagonist_key(name) to the slug of the published case that has it.
+    """
     problems = []
     words = word_count(data.body)
     if not MIN_WORDS <= words <= MAX_WORDS:
@@ -45,7 +66,49 @@ def publication_problems(data: DilemmaData) -> list[tuple[str, dict]]:
         problems.append(("themes", {}))
     if not data.levels:
         problems.append(("levels", {}))
+    short_words = word_count(data.short)
+    if not MIN_SHORT_WORDS <= short_words <= MAX_SHORT_WORDS:
+        problems.append(("short", {"words": short_words}))
+    for kind, known in KNOWN.items():
+        unknown = [tag for tag in getattr(data, kind) if tag not in known]
+        if unknown:
+            problems.append(("tags", {"kind": kind, "tags": ", ".join(unknown)}))
+    if not data.protagonist.strip():
+        problems.append(("protagonist", {}))
+    else:
+        other = (protagonists or {}).get(protagonist_key(data.protagonist))
+        if other and other != data.id:
+            problems.append(("protagonist_taken", {"name": data.protagonist.strip(), "slug": other}))
     return problems
+
+
+def published_protagonists(dilemmas: Iterable[DilemmaData]) -> dict[str, str]:
+    """protagonist_key -> slug, for the published ones among these dilemmas."""
+    return {
+        protagonist_key(d.protagonist): d.id
+        for d in sorted(dilemmas, key=lambda d: d.id)
+        if d.status == "published" and d.protagonist
+    }
+
+
+def bank_problems(items: list[DilemmaData], stored: Iterable[DilemmaData] = ()) -> list[DilemmaFileError]:
+    """Every published item that fails the gate, as an error naming its file (for an import).
+
+    `stored` are the dilemmas already in the bank; an item replaces the stored one with its id.
+    Two published files with one protagonist are both named.
+    """
+    incoming = {d.id for d in items}
+    kept = [d for d in stored if d.id not in incoming]
+    errors = []
+    for data in items:
+        if data.status != "published":
+            continue
+        others = published_protagonists([*kept, *(d for d in items if d.id != data.id)])
+        problems = publication_problems(data, others)
+        if problems:
+            message = "not ready to publish: " + "; ".join(describe(p) for p in problems)
+            errors.append(DilemmaFileError(data.path or data.id, data.id_line, message))
+    return errors
 
 
 def describe(problem: tuple[str, dict]) -> str:

@@ -49,6 +49,8 @@ def dilemma_data(dilemma: Dilemma) -> DilemmaData:
         roles=tuple(dilemma.roles or ()),
         options=DilemmaData.from_dict({"id": "", "title": "", "options": dilemma.options}).options,
         sources=tuple(dilemma.sources or ()),
+        protagonist=dilemma.protagonist or "",
+        short=dilemma.short or "",
     )
 
 
@@ -65,6 +67,8 @@ def _apply(dilemma: Dilemma, data: DilemmaData) -> None:
         "roles",
         "options",
         "sources",
+        "protagonist",
+        "short",
     ):
         setattr(dilemma, key, values[key])
     wanted = {(kind, value) for kind, attr in TAG_KINDS.items() for value in values[attr]}
@@ -144,6 +148,14 @@ def update_dilemma(dilemma: Dilemma, data: DilemmaData, author: User, note: str 
     data = replace(data, id=dilemma.slug, status=dilemma.status)
     if dilemma_data(dilemma) == data:
         return False
+    if dilemma.status == DilemmaStatus.PUBLISHED.value:
+        # A published case stays publishable: an edit may not add a problem the gate would find.
+        # A case published before a rule existed can still get its typo fixed.
+        protagonists = published_protagonists()
+        before = {code for code, _ in quality.publication_problems(dilemma_data(dilemma), protagonists)}
+        added = [p for p in quality.publication_problems(data, protagonists) if p[0] not in before]
+        if added:
+            raise QualityError(added)
     _apply(dilemma, data)
     db.session.flush()
     _record_revision(dilemma, "edit", author, note)
@@ -164,6 +176,18 @@ class QualityError(WorkflowError):
     def __init__(self, problems: list[tuple[str, dict]]):
         self.problems = problems
         super().__init__("not ready to publish: " + "; ".join(quality.describe(p) for p in problems))
+
+
+def published_protagonists() -> dict[str, str]:
+    """The protagonists of the published cases in the bank, for the quality gate."""
+    rows = db.session.execute(
+        select(Dilemma.protagonist, Dilemma.slug).where(Dilemma.status == DilemmaStatus.PUBLISHED.value)
+    )
+    return {quality.protagonist_key(name): slug for name, slug in sorted(rows, key=lambda r: r[1]) if name}
+
+
+def stored_dilemmas() -> list[DilemmaData]:
+    return [dilemma_data(d) for d in db.session.scalars(select(Dilemma))]
 
 
 def sent_to_review_by(dilemma: Dilemma) -> int | None:
@@ -193,7 +217,7 @@ def transition(
     ):
         raise FourEyesError("you sent this dilemma to review: another coordinator publishes it (four eyes)")
     if new_status == DilemmaStatus.PUBLISHED.value:
-        problems = quality.publication_problems(dilemma_data(dilemma))
+        problems = quality.publication_problems(dilemma_data(dilemma), published_protagonists())
         if problems:
             raise QualityError(problems)
     old = dilemma.status

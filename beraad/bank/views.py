@@ -110,6 +110,10 @@ def edit(slug: str):
             changed = service.update_dilemma(dilemma, data, current_user, form.note.data or "")
         except DilemmaFileError as error:
             flash(_("Not saved: %(problem)s", problem=error.message), "error")
+        except service.QualityError as error:
+            problems = "; ".join(_quality_problem(code, details) for code, details in error.problems)
+            flash(_("Not saved: a published case must stay ready to publish: %(problems)s.",
+                    problems=problems), "error")  # fmt: skip
         else:
             db.session.commit()
             flash(_("Changes saved.") if changed else _("Nothing changed."), "success")
@@ -126,8 +130,19 @@ def _quality_problem(code: str, details: dict) -> str:
         "options": _("options %(keys)s: give all four (A–D) or none", keys=details.get("keys", "")),
         "themes": _("give at least two themes"),
         "levels": _("give at least one level"),
-    }
+        "short": _("the short version has %(words)d words; give one of 60–120",
+                   words=details.get("words", 0)),
+        "tags": _("unknown %(kind)s: %(tags)s (use the bank's vocabulary)",
+                  kind=tag_kind_label(details.get("kind", "")), tags=details.get("tags", "")),
+        "protagonist": _("name the protagonist, the person whose choice the case is about"),
+        "protagonist_taken": _("the protagonist %(name)s is already in the published case %(slug)s",
+                               name=details.get("name", ""), slug=details.get("slug", "")),
+    }  # fmt: skip
     return texts[code]
+
+
+def tag_kind_label(kind: str) -> str:
+    return {"themes": _("themes"), "levels": _("levels"), "roles": _("roles")}.get(kind, kind)
 
 
 @bp.route("/<slug>/status", methods=["POST"])

@@ -91,6 +91,7 @@ def dilemma_snapshot(dilemma: Dilemma) -> dict:
         "slug": dilemma.slug,
         "title": dilemma.title,
         "body": dilemma.body,
+        "short": dilemma.short or "",
         "language": dilemma.language,
         "options": list(dilemma.options or []),
     }
