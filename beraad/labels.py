@@ -129,7 +129,14 @@ def excerpt(markdown_text: str, length: int = 220) -> str:
     return plain[:length].rsplit(" ", 1)[0] + " …"
 
 
+def option_mark(key: str, number: int) -> str:
+    """What an option's round badge shows: its letter (A–H), or its number when the key is a word
+    (`eens`, `oneens`): a word does not fit the badge and would only repeat the option's text."""
+    return key if len(key) == 1 else str(number)
+
+
 TEMPLATE_HELPERS = {
+    "option_mark": option_mark,
     "status_label": status_label,
     "transition_label": transition_label,
     "role_label": role_label,

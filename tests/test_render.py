@@ -350,3 +350,13 @@ def test_fuzz_rendered_markdown_is_always_safe(text):
 @given(st.text(max_size=300))
 def test_fuzz_arbitrary_text_is_safe(text):
     assert_safe(render(text))
+
+
+def test_option_badges_show_letters_or_numbers_never_words():
+    from beraad.labels import option_mark
+
+    assert [option_mark(key, n) for n, key in enumerate(["A", "B", "C"], start=1)] == ["A", "B", "C"]
+    # Statements keyed eens / oneens / weet-niet: a word in a round badge spills over its text.
+    assert [option_mark(key, n) for n, key in enumerate(["eens", "oneens", "weet-niet"], start=1)] == [
+        "1", "2", "3",
+    ]  # fmt: skip

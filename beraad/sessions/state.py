@@ -43,16 +43,17 @@ def poll_view(session: DeliberationSession, poll: Poll | None) -> dict | None:
 
 
 CHUNK_WORDS = 55  # a long paragraph of a case is cut into pieces of about this many words
+SHORT_CHUNK_WORDS = 45  # the short version shares the screen with its options: smaller pieces
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
-def case_chunks(text: str) -> list[Markup]:
+def case_chunks(text: str, words: int = CHUNK_WORDS) -> list[Markup]:
     """The case as rendered pieces small enough for the projector to page through."""
     chunks = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         sentences, piece = SENTENCE_END.split(paragraph.strip()), []
         for sentence in sentences:
-            if piece and len(" ".join([*piece, sentence]).split()) > CHUNK_WORDS:
+            if piece and len(" ".join([*piece, sentence]).split()) > words:
                 chunks.append(" ".join(piece))
                 piece = []
             piece.append(sentence)
@@ -77,7 +78,7 @@ def projector_case(session: DeliberationSession, dilemma: dict | None, step: Ste
         return []
     short = dilemma.get("short") or ""
     if short and session.case_consent == "full":
-        return case_chunks(short)
+        return case_chunks(short, SHORT_CHUNK_WORDS)
     return case_chunks(consented_case(session, dilemma["body"]))
 
 

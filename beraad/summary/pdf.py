@@ -489,7 +489,7 @@ def _bars(poll: PollSummary, before: PollSummary | None, words: dict, styles: di
     labels = [
         _clean(
             f"{row.key}. {row.label}"
-            if poll.type == "choice" and row.key and row.key != row.label
+            if poll.type == "choice" and len(row.key or "") == 1 and row.key != row.label
             else row.label
         )
         for row in rows

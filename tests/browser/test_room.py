@@ -351,6 +351,13 @@ def _extras_position(method, steps: list[dict], polls: dict) -> int:
     return (with_case or candidates)[0]
 
 
+ROOM_OPTIONS = (
+    "Mag je loyaal zijn aan een leidinggevende die de regels oprekt?",
+    "Wanneer wordt voorzichtigheid lafheid?",
+    "Moet je altijd zeggen wat je ziet, ook als niemand erom vraagt en het team daar last van krijgt?",
+)
+
+
 @pytest.mark.parametrize("method_key", METHODS)
 def test_a_whole_session_in_the_room(method_key, new_context, live_server, screenshot):
     started = time.monotonic()
@@ -367,6 +374,7 @@ def test_a_whole_session_in_the_room(method_key, new_context, live_server, scree
     polls = {poll["position"]: poll for poll in created["polls"]}
     steps = created["steps"]
     extras_at = _extras_position(method, steps, polls)
+    definitions = {step.key: step for step in method.steps}
     room = Rehearsal(screenshot)
 
     facilitator = open_facilitator(new_context, live_server, created["id"])
@@ -453,6 +461,15 @@ def test_a_whole_session_in_the_room(method_key, new_context, live_server, scree
         if not has_vote:
             continue
         poll = polls[position]
+        if definitions[steps[position]["key"]].poll.from_room:
+            # The group proposed candidates (questions, examples): the facilitator types them in.
+            open_button = facilitator.locator(".poll-card form[action$='/open'] button")
+            expect(open_button).to_be_disabled()
+            for candidate in ROOM_OPTIONS:
+                facilitator.locator("#alternative-text").fill(candidate)
+                act(facilitator, ".poll-card .alternative-form button")
+            expect(facilitator.locator(".poll-card .options li")).to_have_count(len(ROOM_OPTIONS))
+            screenshot(facilitator, f"{name}-room-options-facilitator")
         act(facilitator, ".poll-card form[action$='/open'] button")
         for phone in phones:
             expect(phone.locator("#poll")).to_be_visible(timeout=6000)
