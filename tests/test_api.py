@@ -1032,3 +1032,17 @@ def test_models_untouched_by_reads(app, anna):
             db.session.scalar(select(func.count()).select_from(User)),
         )
     assert before == after
+
+
+def test_the_evaluation_form_without_javascript_stores_the_answers(app, anna):
+    """The phone's evaluation is a plain HTML form: its fields arrive as form data, not JSON."""
+    session = new_session(anna)
+    base = f"/sessions/{session['id']}"
+    assert anna.post(f"{base}/start").status_code == 200
+    assert anna.patch(base, json={"evaluation_open": True}).status_code == 200
+    phone = app.test_client()
+    assert phone.post(f"/j/{session['join_code']}/join", data={}).status_code in (302, 303)
+    page = phone.post(f"/j/{session['join_code']}/evaluation", data={"herkenbaar": "4", "cijfer": "8"})
+    assert page.status_code in (302, 303), page.get_data(as_text=True)[:400]
+    followed = phone.get(page.headers["Location"]).get_data(as_text=True)
+    assert "Bedankt voor je evaluatie." in followed

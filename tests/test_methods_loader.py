@@ -1180,3 +1180,13 @@ def test_the_evaluation_is_a_single_session_form_and_says_so():
     assert any(item.type == "scale" and item.scale.max == 10 for item in items.values())  # a grade
     assert any(item.type == "text" for item in items.values())
     assert "NOT the Euro-MCD" in text
+
+
+def test_a_method_without_a_case_may_not_show_one():
+    text = (REPO_DIR / "methods" / "periodieke-meting.yaml").read_text(encoding="utf-8")
+    assert parse_method(text, "periodieke-meting.yaml", "periodieke-meting").dilemmas == (0, 0)
+    with pytest.raises(MethodFileError, match="step 'uitleg' uses a case, but the method has none") as error:
+        parse_method(text.replace("    minutes: 3\n", "    minutes: 3\n    show_case: true\n", 1), "m.yaml")
+    assert error.value.line == text.splitlines().index("dilemmas: [0, 0]") + 1
+    with pytest.raises(MethodFileError, match=r"\[0, 0\] \(no case\) or starts at 1"):
+        parse_method(text.replace("dilemmas: [0, 0]", "dilemmas: [0, 2]"), "m.yaml")

@@ -299,7 +299,7 @@ def list_sessions():
 def create_session():
     body = json_body(("method", "dilemmas", "title", "language", "k", "facilitator_name"))
     method_key = body.text("method", required=True, max_length=60)
-    slugs = body.texts("dilemmas", max_items=MAX_DILEMMAS, max_length=100, required=True)
+    slugs = body.texts("dilemmas", max_items=MAX_DILEMMAS, max_length=100) or []
     title = body.text("title", max_length=200, default="")
     language = body.choice("language", ("nl", "en"), default=current_app.config["BABEL_DEFAULT_LOCALE"])
     k = body.integer("k", minimum=2, maximum=50, default=current_app.config["BERAAD_K"])
@@ -308,7 +308,11 @@ def create_session():
     if method is None:
         raise ApiError(422, "invalid", f"Unknown method {method_key!r}.", field="method")
     chosen = [bank.get_by_slug(slug) if SLUG_PATTERN.fullmatch(slug) else None for slug in slugs]
-    if not chosen or any(d is None or d.status != DilemmaStatus.PUBLISHED for d in chosen):
+    if method.dilemmas[1] == 0:
+        if chosen:
+            message = "This method uses no dilemma: leave 'dilemmas' out."
+            raise ApiError(422, "invalid", message, field="dilemmas")
+    elif not chosen or any(d is None or d.status != DilemmaStatus.PUBLISHED for d in chosen):
         raise ApiError(422, "invalid", "Choose one or more published dilemmas (by id).", field="dilemmas")
     session = change(
         lambda: sessions.create_session(current_user, method, chosen, title, language, k, facilitator_name),

@@ -419,7 +419,10 @@ def parse_method(text: str, path: str = "<text>", expected_key: str | None = Non
     summary = checker.text(data, "summary", "method")
     minutes = checker.integer(data, "minutes", 5, 600)
     group_size = checker.pair(data, "group_size", 1, 10_000) if "group_size" in data else (2, 20)
-    dilemmas = checker.pair(data, "dilemmas", 1, 20) if "dilemmas" in data else (1, 1)
+    # [0, 0]: a method without a case, such as the periodic measure (only its evaluation).
+    dilemmas = checker.pair(data, "dilemmas", 0, 20) if "dilemmas" in data else (1, 1)
+    if dilemmas[0] == 0 and dilemmas[1] != 0:
+        checker.fail(checker.line_of(data, "dilemmas"), "'dilemmas' is [0, 0] (no case) or starts at 1")
     raw_steps = data["steps"]
     if not isinstance(raw_steps, list) or not raw_steps:
         checker.fail(checker.line_of(data, "steps"), "'steps' must be a non-empty list")
@@ -459,6 +462,12 @@ def parse_method(text: str, path: str = "<text>", expected_key: str | None = Non
                 show_options=show_options,
             )
         )
+    if dilemmas == (0, 0):
+        uses_case = next((s for s in steps if s.show_case or s.show_options or s.each_dilemma
+                          or (s.poll and s.poll.from_dilemma)), None)  # fmt: skip
+        if uses_case is not None:
+            message = f"step {uses_case.key!r} uses a case, but the method has none (dilemmas: [0, 0])"
+            checker.fail(checker.line_of(data, "dilemmas"), message)
     if dilemmas[1] > 1 and not any(step.each_dilemma for step in steps):
         checker.fail(checker.line_of(data, "dilemmas"),
                      "a method for several dilemmas needs steps with 'repeat: each_dilemma'")  # fmt: skip

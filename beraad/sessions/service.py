@@ -135,7 +135,7 @@ def create_session(
         raise SessionError("unknown language")
     session = DeliberationSession(
         owner_id=owner.id,
-        title=title.strip()[:200] or dilemmas[0].title,
+        title=title.strip()[:200] or (dilemmas[0].title if dilemmas else method.name.get(language)),
         language=language,
         k=k,
         join_code=_unused_join_code(),

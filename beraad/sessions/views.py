@@ -103,7 +103,11 @@ def new():
         chosen = [bank.get_by_slug(slug) for slug in slugs]
         if method is None:
             flash(_("Choose a method."), "error")
-        elif not chosen or any(d is None or d.status != DilemmaStatus.PUBLISHED for d in chosen):
+        elif method.dilemmas[1] == 0 and chosen:
+            flash(_("This method uses no dilemma: leave the dilemma fields empty."), "error")
+        elif method.dilemmas[1] > 0 and (
+            not chosen or any(d is None or d.status != DilemmaStatus.PUBLISHED for d in chosen)
+        ):
             flash(_("Choose at least one published dilemma."), "error")
         else:
             try:

@@ -82,3 +82,25 @@ def markdown(session_id: int):
 def csv(session_id: int):
     session = get_readable_session(session_id)
     return _download(to_csv(build_summary(session)), "text/csv; charset=utf-8", _filename(session, "csv"))
+
+
+@bp.route("/measures")
+@login_required
+def measures():
+    """The periodic measures side by side: averages per domain and per question, k respected."""
+    from ..sessions.service import sessions_for
+    from . import measures as measure
+
+    rows = measure.measures(sessions_for(current_user))
+    questions = []  # every question that appears in any measure, in the order first seen
+    for row in rows:
+        for item in row.questions:
+            if all(item.key != known.key for known in questions):
+                questions.append(item)
+    return render_template(
+        "summary/measures.html",
+        measures=rows,
+        questions=questions,
+        domains=measure.DOMAINS,
+        method_key=measure.MEASURE_METHOD,
+    )

@@ -28,10 +28,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from beraad.bank.loader import load_bank
-from beraad.methods.loader import parse_method
+from beraad.methods.loader import load_methods, parse_method
 
 from .conftest import ADMIN_PASSWORD, ROOT, sign_in
-from .geometry import assert_room_ok, visible_boxes
+from .geometry import assert_room_ok, overlaps, problems_in_view, visible_boxes
 
 pytestmark = pytest.mark.browser
 
@@ -501,6 +501,75 @@ def test_a_whole_session_in_the_room(method_key, new_context, live_server, scree
     room.save()
     print(f"\n{method_key}: {count} steps, {len(polls)} votes, {time.monotonic() - started:.0f} s")
     room.finish()
+
+
+# --- the evaluation and the periodic measure on the phones -----------------------------------------
+
+
+@pytest.mark.parametrize("method_key", ["dilemmamethode", "periodieke-meting"])
+def test_the_phones_fill_in_the_evaluation(method_key, new_context, live_server, screenshot):
+    """Every question fits a 360 px phone (a 1-10 grade in even rows), every phone sends its answers,
+    and the summary or the measures page shows averages only."""
+    # Loaded with the folder: the methods without their own evaluation take the shared one.
+    [method] = [m for m in load_methods(ROOT / "methods") if m.key == method_key]
+    dilemmas = published_dilemmas()[: method.dilemmas[0]]
+    api = Api(live_server)
+    title = f"Evaluatie {method_key}"
+    created = api.post("/sessions", {"method": method_key, "dilemmas": dilemmas, "title": title})
+    facilitator = open_facilitator(new_context, live_server, created["id"])
+    phones = [join_on_phone(new_context, live_server.url, created["join_code"]) for _ in range(PHONES)]
+    act(facilitator, "form[action$='/start'] button")
+    act(facilitator, "#evaluation form[action$='/open'] button")
+    scales = [item for item in method.evaluation if item.type == "scale"]
+    for phone in phones:
+        expect(phone.locator("#evaluation fieldset")).to_have_count(len(method.evaluation), timeout=6000)
+    first = phones[0]
+    screenshot(first, f"{method_key}-evaluation-phone", full_page=True)
+    assert first.evaluate("document.documentElement.scrollWidth") <= 360, "the phone scrolls sideways"
+    found = []
+    for index, item in enumerate(method.evaluation):
+        fieldset = f"#evaluation fieldset >> nth={index}"
+        first.locator(fieldset).scroll_into_view_if_needed()  # a long form: one question at a time
+        found += problems_in_view(first, f"#evaluation fieldset:nth-of-type({index + 1}) .question")
+        if item.type != "scale":
+            continue
+        boxes = visible_boxes(first, f"#evaluation fieldset:nth-of-type({index + 1}) .scale-point span")
+        assert len(boxes) == item.scale.max - item.scale.min + 1, fieldset
+        widths = {round(box["width"]) for box in boxes}
+        assert max(widths) - min(widths) <= 2, f"{item.key}: points of unequal width {sorted(widths)}"
+        rows = sorted({round(box["y"]) for box in boxes})
+        per_row = [sum(1 for box in boxes if round(box["y"]) == y) for y in rows]
+        assert len(set(per_row)) == 1, f"{item.key}: {per_row} points per row"
+        assert all(0 <= box["x"] and box["x"] + box["width"] <= 360 for box in boxes), item.key
+        assert all(box["height"] >= 44 for box in boxes), f"{item.key}: points too small to tap"
+        found += overlaps(first, f"#evaluation fieldset:nth-of-type({index + 1}) .scale-point span")
+    assert not found, "\n".join(found)
+
+    for number, phone in enumerate(phones):
+        for item in scales:
+            point = item.scale.min + (number + len(item.key)) % (item.scale.max - item.scale.min + 1)
+            radio = f"input[name='{item.key}'][value='{point}']"
+            choice = phone.locator(f"#evaluation {radio}")
+            phone.locator(f"#evaluation label.scale-point:has({radio})").click()
+            expect(choice).to_be_checked()
+        phone.locator("#evaluation button[type=submit]").click()
+        expect(phone.get_by_text("Bedankt voor je evaluatie.")).to_be_visible(timeout=6000)
+    screenshot(phones[-1], f"{method_key}-evaluation-sent-phone", full_page=True)
+
+    act(facilitator, "#evaluation form[action$='/close'] button")
+    facilitator.on("dialog", lambda dialog: dialog.accept())
+    act(facilitator, ".run-head form[action$='/close'] button")
+    if method_key == "periodieke-meting":
+        facilitator.goto(f"{live_server.url}/measures")
+        screenshot(facilitator, "measures-page")
+        table = facilitator.locator("table.measures").first
+        expect(table).to_contain_text("Morele competentie")
+        figures = table.locator("td.figure").all_inner_texts()
+        assert figures[-1] == str(PHONES)  # answers to the most-answered question
+        assert all("," in figure for figure in figures[:3]), figures  # three domain averages
+    else:
+        facilitator.goto(f"{live_server.url}/sessions/{created['id']}/summary")
+        expect(facilitator.locator("body")).to_contain_text("Evaluatie")
 
 
 # --- bad input: the projector fits or pages, and never cuts ---------------------------------------
