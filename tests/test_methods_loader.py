@@ -655,7 +655,7 @@ def test_minutes_count_repeated_steps_once_per_minimum_dilemma():
         (12, "    minutes: true", "whole number"),
         (7, "group_size: [12, 3]", "'group_size' must be"),
         (7, "group_size: 12", "'group_size' must be"),
-        (8, "dilemmas: [0, 4]", "'dilemmas' must be"),
+        (8, "dilemmas: [0, 4]", "'dilemmas' is [0, 0] (no case) or starts at 1"),
         (8, "dilemmas: [2, 21]", "'dilemmas' must be"),
     ],
 )
@@ -1040,7 +1040,8 @@ def test_real_method_file(path):
         if step.poll:
             assert step.poll.question.nl.strip() and step.poll.question.en.strip()
     assert method.name.nl and method.name.en and method.summary.nl and method.summary.en
-    assert method.evaluation == ()  # every real method uses the shared evaluation
+    # Every real method uses the shared evaluation, except the measure: its questions are its own.
+    assert (method.evaluation == ()) == (method.key != "periodieke-meting")
 
 
 def test_dilemmamethode():
@@ -1126,7 +1127,8 @@ def test_shared_evaluation():
     assert len(texts) == 1
     assert len(items) == len(agreement) + len(grades) + len(texts)
     assert all(i.scale.min_label and i.scale.max_label for i in agreement + grades)
-    assert all(method.evaluation == items for method in _real_methods())
+    # Every method uses it, except the periodic measure, whose questionnaire is its own evaluation.
+    assert all(m.evaluation == items for m in _real_methods() if m.key != "periodieke-meting")
 
 
 def test_kort_beraad_fits_a_team_meeting_with_one_vote():

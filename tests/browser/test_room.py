@@ -95,9 +95,11 @@ def _opener(cookies: bool = False) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(*handlers)
 
 
-def _post_json(opener, url: str, body: dict | None, headers: dict | None = None) -> tuple[int, dict]:
+def _post_json(
+    opener, url: str, body: dict | None, headers: dict | None = None, method: str = "POST"
+) -> tuple[int, dict]:
     request = urllib.request.Request(
-        url, data=json.dumps(body if body is not None else {}).encode(), method="POST",
+        url, data=json.dumps(body if body is not None else {}).encode(), method=method,
         headers={"Content-Type": "application/json", "Accept": "application/json", **(headers or {})},
     )  # fmt: skip
     try:
@@ -127,6 +129,11 @@ class Api:
     def post(self, path: str, body: dict | None = None) -> dict:
         status, reply = _post_json(self.opener, self.base + path, body, self.headers)
         assert status in (200, 201), (path, status, reply)
+        return reply
+
+    def patch(self, path: str, body: dict) -> dict:
+        status, reply = _post_json(self.opener, self.base + path, body, self.headers, method="PATCH")
+        assert status == 200, (path, status, reply)
         return reply
 
 
@@ -524,6 +531,8 @@ def test_the_phones_fill_in_the_evaluation(method_key, new_context, live_server,
     for phone in phones:
         expect(phone.locator("#evaluation fieldset")).to_have_count(len(method.evaluation), timeout=6000)
     first = phones[0]
+    # As if the participant started typing: a later refresh of the step keeps this form in place.
+    first.evaluate("document.querySelector('#evaluation').setAttribute('data-dirty', '1')")
     screenshot(first, f"{method_key}-evaluation-phone", full_page=True)
     assert first.evaluate("document.documentElement.scrollWidth") <= 360, "the phone scrolls sideways"
     found = []
@@ -611,7 +620,7 @@ persoonlijke band met de aanvrager.
 Mag je op verzoek van de wethouder de hersteltermijn overslaan om de voedselbank open te houden, of moet je \
 deze aanvraag precies zo behandelen als alle andere?
 """
-LONG_OPTIONS = [  # A-F: as many as a dilemma file allows (beraad/bank/loader.py OPTION_KEYS)
+LONG_OPTIONS = [  # A-D in the file (a published case has all four), E-F added by the facilitator
     "Je slaat de hersteltermijn over zoals de wethouder vraagt, legt in het dossier vast waarom en meldt "
     "haar eerdere voorzitterschap bij je leidinggevende, zodat de voedselbank in maart open kan blijven.",
     "Je behandelt de aanvraag precies volgens de regeling: je stuurt haar terug met een hersteltermijn van "
@@ -637,16 +646,21 @@ LONG_WORD = "subsidieverstrekkingsbeoordelingsprocedurebelangenverstrengelingsri
 
 
 def long_dilemma_file(folder: Path) -> Path:
+    """The longest case the publishing gate lets through: 400 words, four long options, a long title."""
     options = "\n".join(
         f"  - key: {key}\n    text: {json.dumps(text, ensure_ascii=False)}"
-        for key, text in zip("ABCDEF", LONG_OPTIONS, strict=True)
+        for key, text in zip("ABCD", LONG_OPTIONS[:4], strict=True)
     )
+    *story, question = LONG_CASE.strip().split("\n\n")
+    body = "\n\n".join([*story, f"**{question}**"])
+    short = " ".join(LONG_CASE.split()[:75]) + f"\n\n**{question}**"
     path = folder / "lange-casus-wethouder.md"
     path.write_text(
         "---\nid: lange-casus-wethouder\n"
         f"title: {json.dumps(LONG_TITLE, ensure_ascii=False)}\n"
-        "language: nl\nthemes: [belangenverstrengeling, subsidies]\nlevels: [gemeente]\n"
-        f"roles: [beleidsadviseur]\nstatus: published\noptions:\n{options}\n---\n{LONG_CASE}",
+        "language: nl\nthemes: [belangenverstrengeling, politieke-druk]\nlevels: [gemeente]\n"
+        f"roles: [beleidsmedewerker]\nstatus: published\noptions:\n{options}\n"
+        f"protagonist: Lieve\nshort: {json.dumps(short, ensure_ascii=False)}\n---\n{body}",
         encoding="utf-8",
     )
     return path
@@ -747,11 +761,17 @@ def test_bad_input_fits_or_pages(new_context, live_server, screenshot, tmp_path)
     _, name = go_to("casus")
     for page in projectors.values():
         expect(page.locator(".case-chunk").first).to_be_visible()
+    room.check_projectors(projectors, f"{name}-short-version")
+    # The whole 400 words on the projector: a presenter's own text is shown as it is.
+    api.patch(f"/sessions/{session_id}", {"case_consent": "redacted", "case_redacted": LONG_CASE})
+    for page in projectors.values():
+        expect(page.locator(".stage-meta")).not_to_contain_text("telefoon", timeout=3000)
+        page.wait_for_timeout(400)
     room.check_projectors(projectors, name)
 
     position, name = go_to("moreel-dilemma")
     facilitator = open_facilitator(new_context, live_server, session_id)
-    for text in LONG_ALTERNATIVES:
+    for text in LONG_OPTIONS[4:] + LONG_ALTERNATIVES:
         facilitator.fill("#alternative-text", text)
         act(facilitator, ".alternative-form button[type=submit]")
     choice = next(p for p in api.get(f"/sessions/{session_id}")["polls"] if p["position"] == position)
