@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 5000
+# On the machine's network, so phones in the room can open the join link (`make run HOST=127.0.0.1`
+# keeps it on this computer only). 8000: port 5000 is taken by AirPlay on macOS.
+HOST ?= 0.0.0.0
+PORT ?= 8000
 
 .PHONY: run setup translations messages test lint bench clean
 

@@ -176,8 +176,9 @@ def create_user_command(username: str, role: str, display_name: str, password: s
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="0.0.0.0: on this machine's network, for phones in the room.")  # fmt: skip
+@click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="Processes.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Requests at once per process.")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
@@ -187,7 +188,15 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
     One process with threads by default: the rate limits (kept in the process's memory unless
     BERAAD_RATELIMIT_STORAGE_URI names a shared store) then hold for the whole server."""
     from . import create_app
+    from .network import phone_url
 
+    url, warning = phone_url(host, port, os.environ.get("BERAAD_BASE_URL", "").strip().rstrip("/") or None)
+    if not os.environ.get("BERAAD_BASE_URL") and host in ("0.0.0.0", "::"):  # noqa: S104
+        # Whatever address the facilitator's browser uses, the QR code carries one phones reach.
+        os.environ["BERAAD_BASE_URL"] = url
+    click.echo(f"beraad is served for phones at {url}  (open it on the facilitator's laptop too)")
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
     if dev:
         create_app().run(host=host, port=port, debug=True, use_reloader=True)
         return
@@ -228,10 +237,11 @@ def methods_check_command(folder: Path | None) -> None:
 
 
 @click.command("demo")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
-              help="Where the app is served, for the printed links.")  # fmt: skip
+@click.option("--base-url", default=None,
+              help="Where the app is served, for the printed links [default: BERAAD_BASE_URL, "
+                   "else http://127.0.0.1:8000].")  # fmt: skip
 @with_appcontext
-def demo_command(base_url: str) -> None:
+def demo_command(base_url: str | None) -> None:
     """Create a demo facilitator and a ready session; print its links."""
     import secrets
 
@@ -254,7 +264,7 @@ def demo_command(base_url: str) -> None:
         user, methods.get_method("dilemmamethode"), [dilemma], "Demo: het rapport", "nl", 3
     )
     db.session.commit()
-    base = base_url.rstrip("/")
+    base = (base_url or current_app.config.get("BERAAD_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     click.echo("Demo session created.")
     click.echo(f"Facilitator: {base}/sessions/{session.id}  (sign in as 'demo'"
                + (f", password {password})" if password else ", password unchanged)"))  # fmt: skip

@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .network import normalise_base_url
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Every environment variable beraad reads, with its default and meaning.
@@ -20,6 +22,7 @@ ENVIRONMENT_VARIABLES = {
     "BERAAD_RATELIMIT_STORAGE_URI": "memory://",
     "BERAAD_TRUSTED_PROXIES": "0",
     "BERAAD_FOUR_EYES": "1",
+    "BERAAD_BASE_URL": "the address of the request (`beraad serve` on 0.0.0.0 sets this machine's)",
 }
 
 SUPPORTED_LANGUAGES = ("nl", "en")
@@ -78,7 +81,17 @@ def from_environment(folder: Path) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("BERAAD_RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": _int_env("BERAAD_TRUSTED_PROXIES", 0, minimum=0),
         "BERAAD_FOUR_EYES": os.environ.get("BERAAD_FOUR_EYES", "1") != "0",
+        "BERAAD_BASE_URL": _base_url(os.environ.get("BERAAD_BASE_URL", "")),
     }
+
+
+def _base_url(raw: str) -> str:
+    if not raw.strip():
+        return ""
+    try:
+        return normalise_base_url(raw)
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
 
 
 DEFAULTS = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import select
 
 from beraad.auth import service as accounts
@@ -100,6 +102,7 @@ def test_serve_passes_host_port_and_workers_to_gunicorn(monkeypatch):
 
     seen = {}
     monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: seen.update(kwargs))
+    monkeypatch.delenv("BERAAD_BASE_URL", raising=False)  # serve sets it; undone after the test
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3"])
     assert result.exit_code == 0, result.output
     assert seen == {"host": "0.0.0.0", "port": 8123, "workers": 3, "threads": 8}
@@ -116,5 +119,29 @@ def test_serve_runs_one_process_with_threads_by_default_so_rate_limits_hold_serv
     monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: seen.update(kwargs))
     monkeypatch.delenv("BERAAD_RATELIMIT_STORAGE_URI", raising=False)
     result = CliRunner().invoke(main, ["serve"])
-    assert result.exit_code == 0 and "Warning" not in result.output
-    assert seen == {"host": "127.0.0.1", "port": 5000, "workers": 1, "threads": 8}
+    assert result.exit_code == 0 and "rate limits" not in result.output
+    assert seen == {"host": "127.0.0.1", "port": 8000, "workers": 1, "threads": 8}
+
+
+def test_serve_announces_the_address_phones_open_and_puts_it_in_the_qr_code(monkeypatch):
+    from click.testing import CliRunner
+
+    from beraad import network, server
+    from beraad.cli import main
+
+    monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: None)
+    monkeypatch.setattr(network, "network_address", lambda: "192.168.1.20")
+    monkeypatch.delenv("BERAAD_BASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8000"])
+    assert "beraad is served for phones at http://192.168.1.20:8000" in result.output
+    assert "Warning" not in result.output
+    assert os.environ["BERAAD_BASE_URL"] == "http://192.168.1.20:8000"  # the app's links use it
+
+    monkeypatch.delenv("BERAAD_BASE_URL")
+    result = CliRunner().invoke(main, ["serve"])  # 127.0.0.1: this computer only
+    assert "Warning: Serving on 127.0.0.1 only: phones cannot reach it" in result.output
+    assert "BERAAD_BASE_URL" not in os.environ
+
+    monkeypatch.setenv("BERAAD_BASE_URL", "https://beraad.example.nl")  # behind a proxy
+    result = CliRunner().invoke(main, ["serve"])
+    assert "phones at https://beraad.example.nl" in result.output and "Warning" not in result.output

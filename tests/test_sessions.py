@@ -985,6 +985,23 @@ def test_projector_needs_no_login_and_shows_how_to_join(app, client, projected):
     assert client.get(f"/j/{projected['code']}").status_code == 200  # the printed URL works
 
 
+def test_the_join_link_uses_the_base_url_phones_reach(app, client, auth, projected):
+    from beraad.qr import qr_svg
+
+    auth.login("beheer", role="admin")
+    lobby = client.get(f"/sessions/{projected['id']}").get_data(as_text=True)
+    assert "Telefoons kunnen de deelnamelink http://localhost/j/" in lobby  # loopback: said in the lobby
+    app.config["BERAAD_BASE_URL"] = "https://beraad.example.nl"
+    lobby = client.get(f"/sessions/{projected['id']}").get_data(as_text=True)
+    assert "Telefoons kunnen de deelnamelink" not in lobby
+    projector = client.get(f"/p/{projected['token']}").get_data(as_text=True)
+    join = f"https://beraad.example.nl/j/{projected['code']}"
+    assert join in projector and str(qr_svg(join, title="x")).split("<path", 1)[1][:200] in projector
+    api_view = client.get(f"/api/v1/sessions/{projected['id']}").get_json()
+    assert api_view["join_url"] == join
+    assert api_view["projector_url"] == f"https://beraad.example.nl/p/{projected['token']}"
+
+
 def test_projector_with_a_wrong_token_is_404_and_refuses_posts(app, client, projected):
     assert client.get("/p/not-the-token").status_code == 404
     assert client.get("/p/" + "x" * 80).status_code == 404
@@ -1090,7 +1107,7 @@ def test_demo_prints_links_that_work(app, client, runner, auth):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     links = dict(
-        re.findall(r"^(Facilitator|Projector|Join):\s+http://127\.0\.0\.1:5000(\S+)", result.output, re.M)
+        re.findall(r"^(Facilitator|Projector|Join):\s+http://127\.0\.0\.1:8000(\S+)", result.output, re.M)
     )
     password = re.search(r"password (\S+)\)", result.output).group(1)
     assert sorted(links) == ["Facilitator", "Join", "Projector"]
@@ -1102,6 +1119,8 @@ def test_demo_prints_links_that_work(app, client, runner, auth):
     assert page.status_code == 200 and "Demo: het rapport" in page.get_data(as_text=True)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "password unchanged" in again.output
+    app.config["BERAAD_BASE_URL"] = "http://192.168.1.20:8000"  # as `beraad serve --host 0.0.0.0` sets it
+    assert "Join:        http://192.168.1.20:8000/j/" in runner.invoke(args=["demo"]).output
 
 
 ROOM_METHOD = """\

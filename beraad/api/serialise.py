@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
-
 from ..bank.search import SearchPage
 from ..methods.loader import Method
 from ..models import (
@@ -20,6 +18,7 @@ from ..models import (
 )
 from ..sessions import service as sessions
 from ..sessions.state import poll_results, poll_view
+from ..urls import external_url
 from ..vote.service import Results, answer_count
 
 
@@ -150,8 +149,8 @@ def session_detail(session: DeliberationSession, viewer: User) -> dict:
         **session_summary(session, viewer),
         "version": session.version,
         "join_code": session.join_code,
-        "join_url": url_for("vote.join", join_code=session.join_code, _external=True),
-        "projector_url": url_for("sessions.projector", token=session.projector_token, _external=True),
+        "join_url": external_url("vote.join", join_code=session.join_code),
+        "projector_url": external_url("sessions.projector", token=session.projector_token),
         "facilitator_name": session.facilitator_name,
         "current_position": session.current_position,
         "participants": sessions.participant_count(session),

@@ -25,6 +25,7 @@ from ..models import DeliberationSession, Dilemma, DilemmaStatus
 from ..qr import qr_svg
 from ..render import render_markdown
 from ..summary import retention
+from ..urls import external_url, unreachable_for_phones
 from ..vote import contributions, evaluation
 from . import service
 from .forms import ActionPointForm, AlternativeForm, NewSessionForm, NotesForm, ScreenTextForm
@@ -47,7 +48,7 @@ def get_controlled_session(session_id: int) -> DeliberationSession:
 
 
 def join_url(session: DeliberationSession) -> str:
-    return url_for("vote.join", join_code=session.join_code, _external=True)
+    return external_url("vote.join", join_code=session.join_code)
 
 
 def _wants_json() -> bool:
@@ -148,6 +149,7 @@ def run(session_id: int):
         step=step,
         stage=context,
         join_url=join_url(session),
+        phones_cannot_reach=unreachable_for_phones(join_url(session)),
         notes_form=NotesForm(notes=step.notes),
         action_form=ActionPointForm(),
         alternative_form=AlternativeForm(),
