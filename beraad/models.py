@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -252,6 +252,12 @@ class Poll(db.Model):
     revealed: Mapped[bool] = mapped_column(default=False)
 
     session: Mapped[DeliberationSession] = relationship(back_populates="polls")
+
+    # One open vote per session, whatever the number of app servers opening one at the same moment.
+    __table_args__ = (
+        Index("uq_poll_one_open_per_session", "session_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )  # fmt: skip
 
 
 class ActionPoint(db.Model):

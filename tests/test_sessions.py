@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from beraad.bank import service as bank
 from beraad.bank.loader import load_bank, read_dilemma_file
@@ -1200,3 +1201,27 @@ def test_compare_with_a_poll_of_room_options_is_refused_with_its_line():
         parse_method(text, "vraag-kiezen.yaml", "vraag-kiezen")
     assert "compare_with needs fixed options" in str(error.value)
     assert error.value.line == 25  # the compare_with line
+
+
+def test_the_database_keeps_one_open_vote_per_session_whatever_the_servers_saw(app, owner, make_session):
+    """Two servers each opening a vote at the same moment: each saw no other open vote."""
+    from sqlalchemy import text
+
+    session_id = make_session(owner, "dilemmaspel", ("rapport-bijstellen", "geschenk-leverancier"))
+    with app.app_context():
+        session = load(session_id)
+        service.start_session(session)
+        db.session.commit()
+        first, second = (p for p in sorted(session.polls, key=lambda p: p.position)[:2])
+        # Another server opens the first vote; this server's copy of the session still shows none open.
+        with db.engine.begin() as other:
+            other.execute(text("UPDATE poll SET status = 'open' WHERE id = :id"), {"id": first.id})
+        with pytest.raises(service.SessionError, match="opened at the same moment"):
+            service.open_poll(session, second)
+        db.session.rollback()
+        rows = db.session.execute(select(Poll.id, Poll.status).where(Poll.session_id == session_id))
+        statuses = dict(rows.all())
+        assert statuses[first.id] == "open" and statuses[second.id] == "pending"
+        # And no statement, from any server, can leave two open.
+        with pytest.raises(IntegrityError), db.engine.begin() as other:
+            other.execute(text("UPDATE poll SET status = 'open' WHERE id = :id"), {"id": second.id})

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..methods.loader import Method, PollSpec
@@ -397,8 +398,14 @@ def open_poll(session: DeliberationSession, poll: Poll) -> None:
     for other in session.polls:
         if other.status == PollStatus.OPEN:
             close_poll(session, other)
-    poll.options = options
-    poll.status = PollStatus.OPEN.value
+    try:
+        with db.session.begin_nested():  # one open vote per session: the database has the last word
+            poll.options = options
+            poll.status = PollStatus.OPEN.value
+            db.session.flush()
+    except IntegrityError:
+        db.session.expire(poll)
+        raise SessionError("another vote of this session was opened at the same moment; reload") from None
     bump_version(session)
     db.session.flush()
 
