@@ -90,12 +90,21 @@ def _import_methods(folder: Path) -> None:
 @with_appcontext
 def init_command() -> None:
     """Create or upgrade the database, load methods and the bank, create the first admin."""
+    from .database import init_lock
+
+    with init_lock(db.engine):  # several servers starting at once: one initialises, the others wait
+        upgrade()
+        click.echo("Database is up to date.")
+        _import_methods(Path(current_app.config["METHODS_DIR"]))
+        _import_bank(Path(current_app.config["DILEMMA_BANK_DIR"]))
+        db.session.commit()
+        _first_admin()
+
+
+def _first_admin() -> None:
+    """Create the first administrator from the environment or a prompt, unless there is one."""
     from .auth import service as accounts
 
-    upgrade()
-    click.echo("Database is up to date.")
-    _import_methods(Path(current_app.config["METHODS_DIR"]))
-    _import_bank(Path(current_app.config["DILEMMA_BANK_DIR"]))
     if accounts.count_enabled_admins() > 0:
         return
     username = os.environ.get("BERAAD_ADMIN_USER")
@@ -175,6 +184,35 @@ def create_user_command(username: str, role: str, display_name: str, password: s
     click.echo(f"User {user.username!r} created with role {user.role}.")
 
 
+@click.command("set-password")
+@click.argument("username")
+@with_appcontext
+def set_password_command(username: str) -> None:
+    """Set a new password for USERNAME: asked twice, or read from BERAAD_NEW_PASSWORD when set.
+
+    Every sign-in of the user ends, a required password change is dropped, and the account's
+    sign-in wait is lifted."""
+    from .auth import service as accounts
+    from .auth import throttle
+
+    user = accounts.get_user_by_username(username)
+    if user is None:
+        _fail(f"no user {accounts.normalise_username(username)!r}")
+    password = os.environ.get("BERAAD_NEW_PASSWORD")
+    if password is None:
+        password = click.prompt(
+            f"New password for {user.username} (10+ characters)", hide_input=True, confirmation_prompt=True
+        )
+    try:
+        accounts.set_password(user, password)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        _fail(f"Password not changed: {error}")
+    db.session.commit()
+    throttle.clear(user.username)
+    click.echo(f"Password of {user.username!r} changed; every sign-in of this user has ended.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="0.0.0.0: on this machine's network, for phones in the room.")  # fmt: skip
@@ -189,6 +227,15 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
     BERAAD_RATELIMIT_STORAGE_URI names a shared store) then hold for the whole server."""
     from . import create_app
     from .network import phone_url
+
+    if os.environ.get("BERAAD_PRODUCTION", "0") not in ("", "0"):
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            _fail(
+                f"BERAAD_PRODUCTION is set, so {' and '.join(missing)} must be set too: every server "
+                "behind a load balancer needs the same SECRET_KEY (or forms posted to another server "
+                "fail) and the shared DATABASE_URL (or it serves an empty local SQLite file)."
+            )
 
     url, warning = phone_url(host, port, os.environ.get("BERAAD_BASE_URL", "").strip().rstrip("/") or None)
     if not os.environ.get("BERAAD_BASE_URL") and host in ("0.0.0.0", "::"):  # noqa: S104
@@ -345,6 +392,7 @@ COMMANDS = [
     import_command,
     export_command,
     create_user_command,
+    set_password_command,
     serve_command,
     methods_group,
     demo_command,

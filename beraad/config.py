@@ -15,6 +15,7 @@ ENVIRONMENT_VARIABLES = {
     "SECRET_KEY": "generated once, kept in instance/",
     "BERAAD_ADMIN_USER": "first admin created by `beraad init`",
     "BERAAD_ADMIN_PASSWORD": "password of that first admin",
+    "BERAAD_NEW_PASSWORD": "asked for by `beraad set-password`",
     "BERAAD_K": "3",
     "BERAAD_RETENTION_DAYS": "30",
     "BERAAD_LANGUAGE": "nl",
@@ -23,6 +24,7 @@ ENVIRONMENT_VARIABLES = {
     "BERAAD_TRUSTED_PROXIES": "0",
     "BERAAD_FOUR_EYES": "1",
     "BERAAD_BASE_URL": "the address of the request (`beraad serve` on 0.0.0.0 sets this machine's)",
+    "BERAAD_PRODUCTION": "0",
 }
 
 SUPPORTED_LANGUAGES = ("nl", "en")

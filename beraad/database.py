@@ -1,11 +1,13 @@
 """Database engine settings that differ per backend."""
 
+import fcntl
 import os
 import stat
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 10_000
@@ -88,3 +90,36 @@ def truncate_wal(engine: Engine, seconds: float) -> bool:
                 time.sleep(0.1)
         finally:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+INIT_LOCK_KEY = 0x62657261  # "bera": one advisory lock for `beraad init` on this database
+
+
+@contextmanager
+def init_lock(engine: Engine):
+    """Hold an exclusive lock while `beraad init` upgrades and imports, so that servers started at
+    the same moment initialise one after the other (the later ones find nothing left to do).
+
+    PostgreSQL: a session advisory lock on its own connection. SQLite: a lock file next to the
+    database file (an in-memory database has nobody to wait for).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": INIT_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INIT_LOCK_KEY})
+                connection.commit()
+        return
+    database = sqlite_file(engine)
+    if database is None:
+        yield
+        return
+    with open(database.with_name(database.name + ".init-lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

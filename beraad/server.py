@@ -33,5 +33,12 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int = 1) -> None:
             "errorlog": "-",
             "forwarded_allow_ips": "127.0.0.1",
             "timeout": 60,
+            # SIGTERM: stop accepting, let requests in flight finish (a vote being sent), then stop.
+            "graceful_timeout": 20,
+            # A server restarted right after a crash binds at once, even while the crashed one's
+            # orphaned workers still hold the port for a few seconds before they notice and exit.
+            "reuse_port": True,
+            # Nothing here uses gunicorn's control socket; one shared file per host helped nobody.
+            "control_socket_disable": True,
         }
     ).run()

@@ -98,6 +98,17 @@ def postgres_server():
     server.stop()
 
 
+# A database that is not there, one per backend: for tests of what the app does without it.
+without_a_database = pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-folder/beraad.sqlite3",
+        "postgresql+psycopg://beraad@/beraad?host=/nonexistent-socket",
+    ],
+    ids=["sqlite", "postgresql"],
+)
+
+
 def base_config(database_url: str, instance: Path) -> dict:
     return {
         "TESTING": True,

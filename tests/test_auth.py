@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from beraad.auth import service as accounts
+from beraad.auth import tokens
 from beraad.bank import loader
 from beraad.bank import service as bank
 from beraad.extensions import db
@@ -73,6 +74,7 @@ def user_row(app, username: str) -> dict | None:
             "is_enabled": user.is_enabled,
             "session_version": user.session_version,
             "password_hash": user.password_hash,
+            "must_change_password": user.must_change_password,
         }
 
 
@@ -723,3 +725,227 @@ def test_an_admin_lifts_the_wait(app, admin, create_user):
     page = response.get_data(as_text=True)
     assert "anna can sign in again at once" in page or "anna kan meteen weer inloggen" in page
     assert login(from_address(app, 51), "anna").status_code == 302
+
+
+# --- one-time passwords set by an admin ----------------------------------------------------------
+
+ONE_TIME_PASSWORD = re.compile(r'<code[^>]*id="one-time-password"[^>]*>([^<]+)</code>')
+MUST_CHANGE = "Choose a new password before you continue."
+OWN_ACCOUNT = "Change your own password on your account page."
+
+
+def set_one_time_password(client, user_id: int):
+    return client.post(f"/admin/users/{user_id}/one-time-password")
+
+
+def one_time_password_in(page: str) -> str:
+    match = ONE_TIME_PASSWORD.search(page)
+    assert match is not None, "no one-time password on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def reset_fiona(app, admin, create_user):
+    """fiona, signed in on her own browser, then given a one-time password by root.
+    Returns (her browser, the cookie it held, the one-time password)."""
+    fiona = create_user("fiona")
+    browser = new_client(app)
+    login(browser, "fiona")
+    assert is_signed_in(browser)
+    response = set_one_time_password(admin, fiona)
+    assert response.status_code == 200
+    return browser, session_cookie(browser), one_time_password_in(response.text)
+
+
+def test_users_page_offers_a_one_time_password_for_others_only(app, admin, create_user):
+    fiona = create_user("fiona")
+    root = user_row(app, "root")["id"]
+    page = admin.get("/admin/users").text
+    assert f'action="/admin/users/{fiona}/one-time-password"' in page
+    assert f'action="/admin/users/{root}/one-time-password"' not in page
+
+
+def test_one_time_password_is_shown_once_and_stored_hashed(app, admin, create_user):
+    fiona = create_user("fiona")
+    before = user_row(app, "fiona")
+
+    response = set_one_time_password(admin, fiona)
+
+    assert response.status_code == 200
+    password = one_time_password_in(response.text)
+    assert len(password) >= 12
+    row = user_row(app, "fiona")
+    assert row["password_hash"] != before["password_hash"]
+    assert_hashed(row, password)
+    assert row["must_change_password"] is True
+    assert password not in admin.get("/admin/users").text  # shown only that once
+    with admin.session_transaction() as cookie:
+        assert password not in repr(dict(cookie))  # not kept in the admin's cookie (a flash would be)
+    # A second one replaces the first, and differs from it.
+    again = one_time_password_in(set_one_time_password(admin, fiona).text)
+    assert again != password
+    assert WRONG_LOGIN in login(new_client(app), "fiona", password).text
+    assert login(new_client(app), "fiona", again).status_code == 302
+
+
+def test_one_time_password_signs_the_user_out_everywhere(app, reset_fiona):
+    browser, copied, _password = reset_fiona
+    assert user_row(app, "fiona")["session_version"] == 2
+    assert not is_signed_in(browser)
+    assert not is_signed_in(new_client(app, copied))
+    assert WRONG_LOGIN in login(new_client(app), "fiona", PASSWORD).text  # the old password is gone
+
+
+def test_one_time_password_lifts_the_sign_in_wait(app, admin, create_user):
+    fiona = create_user("fiona")
+    for number in range(5):
+        login(from_address(app, number), "fiona", f"gok {number}")
+    assert login(from_address(app, 50), "fiona").status_code == 429
+
+    password = one_time_password_in(set_one_time_password(admin, fiona).text)
+
+    assert login(from_address(app, 51), "fiona", password).status_code == 302
+
+
+def test_sign_in_with_a_one_time_password_leads_to_the_password_change(app, reset_fiona):
+    _browser, _copied, password = reset_fiona
+    browser = new_client(app)
+    response = login(browser, "fiona", password, next="/bank/")
+    assert response.status_code == 302
+    assert location_path(response) == "/account"
+    page = browser.get("/account")
+    assert page.status_code == 200
+    assert MUST_CHANGE in page.text
+    assert 'id="tokens"' not in page.text  # nothing else to do on the page until then
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/"),
+        ("get", "/bank/"),
+        ("get", f"/bank/{PUBLISHED[0]}"),
+        ("get", "/methods/"),
+        ("get", "/sessions/"),
+        ("get", "/sessions/new"),
+        ("get", "/privacy"),
+        ("get", "/login"),
+        ("get", "/no-such-page"),
+        ("post", "/account/tokens"),
+        ("post", "/sessions/new"),
+    ],
+)
+def test_every_other_page_leads_to_the_password_change(app, reset_fiona, dilemmas, method, path):
+    _browser, _copied, password = reset_fiona
+    browser = new_client(app)
+    login(browser, "fiona", password)
+    response = getattr(browser, method)(path)
+    assert response.status_code == 302, path
+    assert location_path(response) == "/account"
+    with app.app_context():
+        fiona = accounts.get_user_by_username("fiona")
+        assert tokens.tokens_of(fiona) == []  # the token form was not reached
+
+
+def test_static_files_and_sign_out_work_while_a_new_password_is_required(app, reset_fiona):
+    _browser, _copied, password = reset_fiona
+    browser = new_client(app)
+    login(browser, "fiona", password)
+    with browser.get("/static/css/app.css") as stylesheet:
+        assert stylesheet.status_code == 200
+    response = browser.post("/logout")
+    assert response.status_code == 302 and location_path(response) == "/login"
+    assert not is_signed_in(browser)
+
+
+def test_choosing_a_new_password_clears_the_requirement(app, reset_fiona, dilemmas):
+    _browser, _copied, password = reset_fiona
+    browser = new_client(app)
+    login(browser, "fiona", password)
+
+    response = change_password(browser, password, NEW_PASSWORD)
+
+    assert response.status_code == 302
+    assert user_row(app, "fiona")["must_change_password"] is False
+    assert browser.get("/bank/").status_code == 200
+    assert MUST_CHANGE not in browser.get("/account").text
+    other = new_client(app)
+    response = login(other, "fiona", NEW_PASSWORD)
+    assert location_path(response) == "/"
+    assert other.get("/bank/").status_code == 200
+    assert WRONG_LOGIN in login(new_client(app), "fiona", password).text
+
+
+def test_a_weak_new_password_keeps_the_requirement(app, reset_fiona):
+    _browser, _copied, password = reset_fiona
+    browser = new_client(app)
+    login(browser, "fiona", password)
+    response = change_password(browser, password, "short")
+    assert response.status_code == 200
+    assert mentions_minimum_length(response.text)
+    assert user_row(app, "fiona")["must_change_password"] is True
+    assert location_path(browser.get("/bank/")) == "/account"
+
+
+def test_the_api_refuses_a_user_who_must_choose_a_new_password(app, admin, create_user):
+    fiona = create_user("fiona")
+    with app.app_context():
+        _row, token = tokens.create_token(db.session.get(User, fiona), "script")
+        db.session.commit()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert new_client(app).get("/api/v1/me", headers=bearer).status_code == 200
+
+    password = one_time_password_in(set_one_time_password(admin, fiona).text)
+
+    response = new_client(app).get("/api/v1/me", headers=bearer)
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "password_change_required"
+    assert "new password" in response.json["error"]["message"]
+    browser = new_client(app)  # the signed-in browser's own API calls are refused the same way
+    login(browser, "fiona", password)
+    by_cookie = browser.get("/api/v1/me")
+    assert by_cookie.status_code == 403 and by_cookie.json["error"]["code"] == "password_change_required"
+
+    change_password(browser, password, NEW_PASSWORD)
+
+    assert new_client(app).get("/api/v1/me", headers=bearer).status_code == 200
+
+
+def test_admin_cannot_set_a_one_time_password_for_themselves(app, admin):
+    root = user_row(app, "root")["id"]
+    before = user_row(app, "root")
+    response = set_one_time_password(admin, root)
+    assert response.status_code == 302
+    assert location_path(response) == "/admin/users"
+    assert OWN_ACCOUNT in admin.get("/admin/users").text
+    assert user_row(app, "root") == before
+    assert is_signed_in(admin)
+
+
+@pytest.mark.parametrize("role", ["facilitator", "coordinator"])
+def test_non_admin_cannot_set_a_one_time_password(app, client, auth, create_user, role):
+    fiona = create_user("fiona")
+    before = user_row(app, "fiona")
+    auth.login("someone", role=role)
+    assert set_one_time_password(client, fiona).status_code == 403
+    assert user_row(app, "fiona") == before
+
+
+def test_anonymous_cannot_set_a_one_time_password(app, client, create_user):
+    fiona = create_user("fiona")
+    before = user_row(app, "fiona")
+    response = set_one_time_password(client, fiona)
+    assert response.status_code == 302 and urlsplit(response.location).path == "/login"
+    assert user_row(app, "fiona") == before
+
+
+def test_one_time_password_needs_the_csrf_token(app, admin, create_user):
+    fiona = create_user("fiona")
+    before = user_row(app, "fiona")
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert set_one_time_password(admin, fiona).status_code == 400
+    assert user_row(app, "fiona") == before
+
+
+def test_one_time_password_for_an_unknown_user_is_404(admin):
+    assert set_one_time_password(admin, 999999).status_code == 404

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import secrets
 
+import pytest
 from sqlalchemy import select
 
 from beraad.auth import service as accounts
@@ -145,3 +147,204 @@ def test_serve_announces_the_address_phones_open_and_puts_it_in_the_qr_code(monk
     monkeypatch.setenv("BERAAD_BASE_URL", "https://beraad.example.nl")  # behind a proxy
     result = CliRunner().invoke(main, ["serve"])
     assert "phones at https://beraad.example.nl" in result.output and "Warning" not in result.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_three_servers_running_init_at_the_same_moment_all_succeed(backend, postgres_server, tmp_path):
+    """Servers started together each run `beraad init` on one empty database: one initialises, the
+    others wait for it and find nothing left to do; exactly one administrator is created."""
+    import subprocess
+    import sys
+
+    import psycopg
+
+    if backend == "postgresql":
+        name = f"init_{secrets.token_hex(4)}"
+        with psycopg.connect(f"host={postgres_server.socket_dir} user=postgres dbname=postgres",
+                             autocommit=True) as admin:  # fmt: skip
+            admin.execute(f"CREATE DATABASE {name}")
+        url = f"postgresql+psycopg://postgres@/{name}?host={postgres_server.socket_dir}"
+    else:
+        url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "same-on-every-server",
+           "BERAAD_INSTANCE_PATH": str(tmp_path / "instance"), "BERAAD_ADMIN_USER": "beheer",
+           "BERAAD_ADMIN_PASSWORD": "een-lang-wachtwoord-12"}  # fmt: skip
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "beraad", "init"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        for _ in range(3)
+    ]
+    outputs = [server.communicate(timeout=180)[0] for server in servers]
+    assert [server.returncode for server in servers] == [0, 0, 0], "\n---\n".join(outputs)
+    assert sum("Administrator 'beheer' created" in output for output in outputs) == 1
+    assert sum("49 created" in output for output in outputs) == 1  # the bank, imported once
+
+
+# --- beraad set-password ---------------------------------------------------------------------------
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def signs_in(app, username: str, password: str, address: str = "203.0.113.9") -> bool:
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser.post("/login", data={"username": username, "password": password}).status_code == 302
+
+
+def is_signed_in(client) -> bool:
+    return client.get("/account").status_code == 200
+
+
+def stored(app, username: str) -> tuple[str, int, bool]:
+    with app.app_context():
+        user = accounts.get_user_by_username(username)
+        return user.password_hash, user.session_version, user.must_change_password
+
+
+def test_set_password_for_an_unknown_user_fails(runner, monkeypatch):
+    monkeypatch.setenv("BERAAD_NEW_PASSWORD", NEW_PASSWORD)
+    result = runner.invoke(args=["set-password", "nobody"])
+    assert result.exit_code == 1
+    assert "no user 'nobody'" in result.output
+
+
+def test_set_password_refuses_a_weak_password(app, runner, create_user, monkeypatch):
+    create_user("anna")
+    before = stored(app, "anna")
+    monkeypatch.delenv("BERAAD_NEW_PASSWORD", raising=False)
+    prompted = runner.invoke(args=["set-password", "anna"], input="kort\nkort\n")
+    monkeypatch.setenv("BERAAD_NEW_PASSWORD", "kort")
+    from_environment = runner.invoke(args=["set-password", "anna"])
+    for result in (prompted, from_environment):
+        assert result.exit_code == 1
+        assert "10" in result.output  # the minimum length, in the app's default language
+    assert stored(app, "anna") == before
+    assert signs_in(app, "anna", PASSWORD)
+
+
+def test_set_password_asks_twice_ends_old_sessions_and_lifts_the_wait(app, runner, client, auth, monkeypatch):
+    auth.login("anna", role="facilitator")
+    assert is_signed_in(client)
+    for number in range(5):
+        signs_in(app, "anna", f"gok {number}", address=f"198.51.100.{number}")
+    assert not signs_in(app, "anna", PASSWORD)  # the account waits
+    monkeypatch.delenv("BERAAD_NEW_PASSWORD", raising=False)
+
+    result = runner.invoke(args=["set-password", "Anna"], input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert "Repeat" in result.output and NEW_PASSWORD not in result.output  # asked twice, no echo
+    assert "'anna'" in result.output
+    assert stored(app, "anna")[1] == 2  # session version bumped
+    assert not is_signed_in(client)  # the old cookie no longer works
+    assert signs_in(app, "anna", NEW_PASSWORD)  # new password, and no wait
+    assert not signs_in(app, "anna", PASSWORD)
+
+
+def test_set_password_from_the_environment_asks_nothing_and_clears_a_forced_change(
+    app, runner, create_user, monkeypatch
+):
+    create_user("anna")
+    with app.app_context():
+        accounts.get_user_by_username("anna").must_change_password = True
+        db.session.commit()
+    monkeypatch.setenv("BERAAD_NEW_PASSWORD", NEW_PASSWORD)
+
+    result = runner.invoke(args=["set-password", "anna"])
+
+    assert result.exit_code == 0, result.output
+    assert "New password" not in result.output and "Repeat" not in result.output  # no prompt
+    assert stored(app, "anna")[2] is False
+    assert signs_in(app, "anna", NEW_PASSWORD)
+
+
+def test_production_mode_refuses_to_guess_its_secret_key_or_database(monkeypatch):
+    from click.testing import CliRunner
+
+    from beraad import server
+    from beraad.cli import main
+
+    started = []
+    monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: started.append(kwargs))
+    monkeypatch.setenv("BERAAD_PRODUCTION", "1")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 1 and started == []
+    assert "SECRET_KEY and DATABASE_URL must be set too" in result.output
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 1 and "DATABASE_URL must be set too" in result.output
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://beraad@/beraad")
+    monkeypatch.setenv("BERAAD_BASE_URL", "https://beraad.example.nl")
+    assert CliRunner().invoke(main, ["serve"]).exit_code == 0 and len(started) == 1
+
+
+def test_a_server_killed_hard_is_replaced_at_once_on_the_same_port(tmp_path):
+    """kill -9 leaves workers holding the port for seconds; the next server binds and answers anyway.
+    Two servers on one host do not share a control socket file."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "BERAAD_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x" * 40,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    subprocess.run([sys.executable, "-m", "beraad", "init"], env=env, check=True, capture_output=True,
+                   stdin=subprocess.DEVNULL, cwd=tmp_path)  # fmt: skip
+
+    logs = []
+
+    def start() -> subprocess.Popen:
+        command = [sys.executable, "-m", "beraad", "serve", "--port", str(port), "--workers", "2"]
+        logs.append(tmp_path / f"server-{len(logs)}.log")
+        with logs[-1].open("w") as log:
+            return subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)  # fmt: skip
+
+    def answers_within(seconds: float) -> float | None:
+        begin = time.monotonic()
+        while time.monotonic() - begin < seconds:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return time.monotonic() - begin
+            except OSError:
+                time.sleep(0.1)
+        return None
+
+    first = start()
+    try:
+        assert answers_within(30) is not None, logs[0].read_text()
+        assert not list(tmp_path.glob("*.ctl")) and not list(tmp_path.glob("**/gunicorn.ctl"))
+        killed = time.monotonic()
+        first.send_signal(signal.SIGKILL)  # the master only: its workers are orphaned
+        first.wait()
+        second = start()
+        try:
+            # The orphaned workers may still answer for a moment: wait for the new server itself.
+            while "Booting worker" not in logs[1].read_text() and time.monotonic() - killed < 30:
+                assert second.poll() is None, logs[1].read_text()  # it could bind the port
+                time.sleep(0.05)
+            assert answers_within(30) is not None, logs[1].read_text()
+            print(f"\nkill -9 to a restarted server answering: {time.monotonic() - killed:.2f} s")
+            assert "Listening at" in logs[1].read_text() and second.poll() is None
+        finally:
+            os.killpg(second.pid, signal.SIGTERM)
+            second.wait(timeout=30)
+    finally:
+        try:
+            os.killpg(first.pid, signal.SIGKILL)  # any orphaned worker of the first server
+        except ProcessLookupError:
+            pass

@@ -14,6 +14,7 @@ from beraad.extensions import db
 from beraad.models import Contribution, DeliberationSession
 from beraad.vote import service as vote
 
+from .conftest import without_a_database
 from .test_sessions import content, new_session_form  # noqa: F401
 from .test_vote import OWNER, facilitator, meeting, meetings  # noqa: F401
 
@@ -159,14 +160,7 @@ def test_a_contribution_or_evaluation_after_the_close_hears_closed_not_not_joine
 # --- the database away ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "sqlite:////nonexistent-folder/beraad.sqlite3",
-        "postgresql+psycopg://beraad@/beraad?host=/nonexistent-socket",
-    ],
-    ids=["sqlite", "postgresql"],
-)
+@without_a_database
 def test_without_its_database_the_app_answers_503_with_retry_after_never_500(tmp_path, url):
     from beraad import create_app
 

@@ -63,7 +63,8 @@ def rate_limit() -> str:
 
 
 def require_caller() -> User:
-    """Return the authenticated user; 401 (with a JSON body) otherwise. Cookie calls need CSRF."""
+    """Return the authenticated user; 401 (with a JSON body) otherwise, 403 while the user must
+    choose a new password. Cookie calls need CSRF."""
     who = caller()
     if who.bad_token:
         raise ApiError(
@@ -74,6 +75,12 @@ def require_caller() -> User:
         raise ApiError(
             401, "unauthorized", "Authenticate with the header 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": "Bearer"},
+        )  # fmt: skip
+    if who.user.must_change_password:
+        raise ApiError(
+            403, "password_change_required",
+            "An administrator set a one-time password for this account: sign in to the web "
+            "interface and choose a new password first.",
         )  # fmt: skip
     if not who.by_token:
         _protect_cookie_request()

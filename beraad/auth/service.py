@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -13,6 +14,10 @@ from ..models import Role, User
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD_LENGTH = 10
+# One-time passwords: lowercase letters and digits without look-alikes (no i, l, o, 0, 1), in
+# four groups of four, "k7pm-x3qa-9fhe-wn2t": 19 characters, about 79 bits, easy to read out.
+ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+ONE_TIME_GROUPS = 4
 # Hash of a random password: checked when the user is unknown, so both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-8c1d0e")
 
@@ -85,9 +90,31 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def set_password(user: User, new: str) -> None:
+    """Set a password the user chose (or an administrator set); old login cookies stop working."""
     validate_password(new)
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     invalidate_sessions(user)
+
+
+def generate_one_time_password() -> str:
+    return "-".join(
+        "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(ONE_TIME_GROUPS)
+    )
+
+
+def set_one_time_password(user: User, acting: User) -> str:
+    """Give user a random password they must change at their next sign-in; return it (shown once).
+
+    Every login cookie of user stops working. Administrators change their own password on their
+    account page, never this way."""
+    if user.id == acting.id:
+        raise AccountError(_l("Change your own password on your account page."))
+    password = generate_one_time_password()
+    set_password(user, password)
+    user.must_change_password = True
+    db.session.flush()
+    return password
 
 
 def invalidate_sessions(user: User) -> None:

@@ -24,9 +24,26 @@ from .forms import LoginForm, NewUserForm, PasswordForm, UserUpdateForm
 
 bp = Blueprint("auth", __name__)
 
+# While a user must choose a new password, these are the only endpoints they can reach.
+OPEN_WHILE_CHANGING_PASSWORD = {"auth.account", "auth.logout", "main.set_language", "static"}
+
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.before_app_request
+def require_new_password():
+    """A user who signed in with a one-time password chooses their own before anything else.
+
+    Phones (the vote blueprint) have no account; the API refuses such a user itself, as JSON."""
+    if request.endpoint in OPEN_WHILE_CHANGING_PASSWORD or request.blueprint == "vote":
+        return None
+    if request.path.startswith("/api/"):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.account"))
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -47,6 +64,8 @@ def login():
             # A fresh session at login: nothing from before sign-in carries over.
             session.clear()
             login_user(user)
+            if user.must_change_password:
+                return redirect(url_for("auth.account"))
             return redirect(safe_next_url(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -116,11 +135,36 @@ def users():
             db.session.commit()
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.users"))
+    return _users_page(form)
+
+
+def _users_page(form: NewUserForm, one_time: tuple[User, str] | None = None) -> str:
     rows = [
         (user, UserUpdateForm(prefix=f"u{user.id}", role=user.role, enabled=user.is_enabled))
         for user in service.list_users()
     ]
-    return render_template("auth/users.html", form=form, rows=rows)
+    return render_template("auth/users.html", form=form, rows=rows, one_time=one_time)
+
+
+@bp.route("/admin/users/<int:user_id>/one-time-password", methods=["POST"])
+@admin_required
+def set_one_time_password(user_id: int):
+    """Give a user a random password that they must change at sign-in; it is shown only in this
+    response (never flashed: that would put it in the admin's cookie)."""
+    user = db.session.get(User, user_id) or abort(404)
+    try:
+        password = service.set_one_time_password(user, acting=current_user)
+    except service.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("auth.users"))
+    db.session.commit()
+    throttle.clear(user.username)
+    flash(
+        _("%(name)s is signed out everywhere and must choose a new password at sign-in.", name=user.username),
+        "success",
+    )
+    return _users_page(NewUserForm(formdata=None), one_time=(user, password))
 
 
 @bp.route("/admin/users/<int:user_id>/sign-in-wait", methods=["POST"])

@@ -1,4 +1,4 @@
-"""Home page, privacy page, language switch, error pages."""
+"""Home page, privacy page, health and readiness checks, language switch, error pages."""
 
 from flask import (
     Blueprint,
@@ -15,8 +15,9 @@ from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from .. import health
 from ..config import REPO_ROOT
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..i18n import LANGUAGE_COOKIE
 from ..render import render_markdown
 from ..security import safe_next_url
@@ -38,6 +39,27 @@ def privacy():
     text = ANONYMITY_DOC.read_text(encoding="utf-8")
     _title, _, body = text.partition("\n")  # the page has its own heading
     return render_template("main/privacy.html", body=render_markdown(body))
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    """The process is up (for a load balancer's liveness check); touches nothing else."""
+    return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+@limiter.exempt
+def readyz():
+    """Ready for traffic: the database answers, its schema is current, the rate-limit store answers."""
+    checks = health.check_database(db.engine, REPO_ROOT / "migrations")
+    checks["rate_limit_storage"] = health.check_limiter(limiter.storage)
+    ready = all(ok for ok, _ in checks.values())
+    body = {"status": "ready" if ready else "not ready", "checks": {k: d for k, (_, d) in checks.items()}}
+    response = jsonify(body)
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/language", methods=["POST"])
