@@ -53,9 +53,10 @@ def _init_extensions(app: Flask) -> None:
         database.configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(config.REPO_ROOT / "migrations"))
     csrf.init_app(app)
-    app.config["RATELIMIT_STORAGE_URI"] = ratelimit_storage.storage_uri(
-        app.config.get("RATELIMIT_STORAGE_URI", "memory://")
-    )
+    configured = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    ratelimit_storage.require_client(configured)
+    app.config["RATELIMIT_STORAGE_URI"] = ratelimit_storage.storage_uri(configured)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", ratelimit_storage.storage_options(configured))
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)

@@ -111,6 +111,9 @@ DEFAULTS = {
     # A phone may keep a page open for hours; tokens stay valid for the signed session.
     "WTF_CSRF_TIME_LIMIT": None,
     "RATELIMIT_ENABLED": True,
+    # A rate-limit store that is down lets requests through (logged), for the decorated routes
+    # (sign-in, the API); the participant routes do the same in beraad/ratelimit_storage.fail_open.
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     "TRUSTED_PROXIES": 0,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",

@@ -11,7 +11,10 @@ several processes use Redis (BERAAD_RATELIMIT_STORAGE_URI), which has neither co
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from limits.storage import MemoryStorage
 
@@ -42,3 +45,48 @@ class SweepingMemoryStorage(MemoryStorage):
 def storage_uri(configured: str) -> str:
     """`memory://` (the default) is served by SweepingMemoryStorage; other URIs as given."""
     return f"{SCHEME}://" if configured == "memory://" else configured
+
+
+# A shared store (Redis) that does not answer within this many seconds counts as down.
+REDIS_TIMEOUT_SECONDS = 0.5
+log = logging.getLogger("beraad.ratelimit")
+_T = TypeVar("_T")
+_last_warning = [0.0]
+
+
+def storage_options(uri: str) -> dict:
+    """Connection timeouts for Redis: a hung store must not hang the room's requests."""
+    if uri.startswith(("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")):
+        return {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
+    return {}
+
+
+def require_client(uri: str) -> None:
+    """A redis:// store needs the Redis client: say how to install it instead of a traceback."""
+    if not uri.startswith("redis"):
+        return
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        raise RuntimeError(
+            f"BERAAD_RATELIMIT_STORAGE_URI is {uri.split('://', 1)[0]}://…, which needs the Redis "
+            "client: pip install 'beraad[redis]'"
+        ) from None
+
+
+def fail_open(default: _T, action: Callable[[], _T]) -> _T:
+    """Run one rate-limit action; when the store is down, allow the request and log a warning.
+
+    The policy: a vote, a contribution or a sign-in is never lost to an unreachable rate-limit
+    store. While it is down the limits do not hold (said once every 30 s in the log, and by
+    /readyz); they hold again as soon as it answers.
+    """
+    try:
+        return action()
+    except Exception as error:  # noqa: BLE001  (any store or client error: connection, timeout, …)
+        now = time.monotonic()
+        if now - _last_warning[0] >= 30:
+            _last_warning[0] = now
+            log.warning("rate-limit store unreachable (%s): requests are let through unlimited",
+                        type(error).__name__)  # fmt: skip
+        return default

@@ -17,6 +17,7 @@ import time
 from limits import parse_many
 
 from ..extensions import limiter
+from ..ratelimit_storage import fail_open
 
 ACCOUNT_LIMITS = tuple(parse_many("5 per minute;20 per hour;50 per day"))
 SCOPE = "sign-in-account"
@@ -32,9 +33,9 @@ def wait_seconds(username: str) -> int:
         return 0
     key, waits = _key(username), [0]
     for item in ACCOUNT_LIMITS:
-        if not limiter.limiter.test(item, key, SCOPE):
-            reset_at = limiter.limiter.get_window_stats(item, key, SCOPE).reset_time
-            waits.append(max(1, int(reset_at - time.time()) + 1))
+        if not fail_open(True, lambda item=item: limiter.limiter.test(item, key, SCOPE)):
+            stats = fail_open(None, lambda item=item: limiter.limiter.get_window_stats(item, key, SCOPE))
+            waits.append(max(1, int(stats.reset_time - time.time()) + 1) if stats else 60)
     return max(waits)
 
 
@@ -42,7 +43,7 @@ def count_failure(username: str) -> None:
     if limiter.enabled:
         key = _key(username)
         for item in ACCOUNT_LIMITS:
-            limiter.limiter.hit(item, key, SCOPE)
+            fail_open(True, lambda item=item: limiter.limiter.hit(item, key, SCOPE))
 
 
 def clear(username: str) -> None:

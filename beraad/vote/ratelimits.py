@@ -23,6 +23,7 @@ from flask import request
 from limits import RateLimitItem, parse
 
 from ..extensions import limiter
+from ..ratelimit_storage import fail_open
 from .service import VoteError
 
 GUESS_LIMIT = "300 per minute"
@@ -59,25 +60,28 @@ def over_guess_limit(address: str | None) -> bool:
     """Has this address used up its join-code guesses?"""
     if not limiter.enabled:
         return False
-    return not limiter.limiter.test(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE)
+    return not fail_open(True, lambda: limiter.limiter.test(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE))
 
 
 def count_failed_guess(address: str | None) -> None:
     """A join code that does not exist was asked for from this address."""
     if limiter.enabled:
-        limiter.limiter.hit(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE)
+        fail_open(True, lambda: limiter.limiter.hit(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE))
 
 
 def guess_retry_after(address: str | None) -> int:
-    reset_at = limiter.limiter.get_window_stats(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE).reset_time
-    return max(1, int(reset_at - time.time()) + 1)
+    stats = fail_open(
+        None, lambda: limiter.limiter.get_window_stats(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE)
+    )
+    return max(1, int(stats.reset_time - time.time()) + 1) if stats else 60
 
 
 def check_token_limit(limit: RateLimitItem, key: str, scope: str) -> None:
     """Count one request against a participant's limit; raise VoteError(429) when over it."""
     if not limiter.enabled:
         return
-    if limiter.limiter.hit(limit, key, scope):
+    if fail_open(True, lambda: limiter.limiter.hit(limit, key, scope)):
         return
-    reset_at = limiter.limiter.get_window_stats(limit, key, scope).reset_time
-    raise VoteError(429, "rate_limited", retry_after=max(1, int(reset_at - time.time()) + 1))
+    stats = fail_open(None, lambda: limiter.limiter.get_window_stats(limit, key, scope))
+    retry_after = max(1, int(stats.reset_time - time.time()) + 1) if stats else 60
+    raise VoteError(429, "rate_limited", retry_after=retry_after)
