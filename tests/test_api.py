@@ -470,6 +470,14 @@ def test_rate_limit_is_per_token_and_answers_429_with_retry_after(app, api_as):
     assert bert.get("/me").status_code == 200  # another token has its own budget
 
 
+def test_the_api_budget_is_one_per_token_across_every_route(app, api_as):
+    """A script cannot multiply its budget by spreading calls over the API's routes."""
+    app.config["API_RATE_LIMIT"] = "4 per minute"
+    anna = api_as("anna")
+    assert [anna.get(path).status_code for path in ("/me", "/methods", "/dilemmas", "/sessions")] == [200] * 4
+    assert is_error(anna.get("/methods/dilemmamethode"), 429, "rate_limited")
+
+
 # --- dilemma bank ---------------------------------------------------------------------------------
 
 

@@ -47,8 +47,9 @@ from .errors import ApiError, http_error, server_error
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.register_error_handler(HTTPException, http_error)
 bp.register_error_handler(Exception, server_error)
-# One budget per token (API_RATE_LIMIT, "300 per minute" by default), across every API route.
-limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(bp)
+# One budget per token (API_RATE_LIMIT, "300 per minute" by default), shared by every API route
+# (one scope), so spreading calls over the routes does not multiply it.
+limiter.shared_limit(auth.rate_limit, scope="api", key_func=auth.rate_limit_key)(bp)
 
 PUBLIC_ENDPOINTS = {"api.openapi", "api.docs"}
 MAX_ID = 2**31 - 1  # larger ids cannot exist, and some databases refuse to compare with them
