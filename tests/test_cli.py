@@ -96,6 +96,14 @@ def test_console_script_lists_every_command():
         assert command in result.output
 
 
+def without_base_url(monkeypatch) -> None:
+    """No BERAAD_BASE_URL now, and none after the test: `beraad serve` on 0.0.0.0 sets it in this
+    process's environment (for the app it starts), and a plain delenv of an unset variable would
+    not undo that."""
+    monkeypatch.setenv("BERAAD_BASE_URL", "")
+    monkeypatch.delenv("BERAAD_BASE_URL")
+
+
 def test_serve_passes_host_port_and_workers_to_gunicorn(monkeypatch):
     from click.testing import CliRunner
 
@@ -104,7 +112,7 @@ def test_serve_passes_host_port_and_workers_to_gunicorn(monkeypatch):
 
     seen = {}
     monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: seen.update(kwargs))
-    monkeypatch.delenv("BERAAD_BASE_URL", raising=False)  # serve sets it; undone after the test
+    without_base_url(monkeypatch)
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3"])
     assert result.exit_code == 0, result.output
     assert seen == {"host": "0.0.0.0", "port": 8123, "workers": 3, "threads": 8}
@@ -133,7 +141,7 @@ def test_serve_announces_the_address_phones_open_and_puts_it_in_the_qr_code(monk
 
     monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: None)
     monkeypatch.setattr(network, "network_address", lambda: "192.168.1.20")
-    monkeypatch.delenv("BERAAD_BASE_URL", raising=False)
+    without_base_url(monkeypatch)
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "8000"])
     assert "beraad is served for phones at http://192.168.1.20:8000" in result.output
     assert "Warning" not in result.output

@@ -34,11 +34,15 @@ from .test_vote import OWNER, PEILING, Meeting, content, facilitator, meetings  
 PHONES = 12
 RAW_TABLES = ("answer", "contribution", "evaluation_answer", "participant")
 PREVIOUS_REVISION = "0006"  # the one before migrations/versions/0007_no_statistics_on_raw.py
-LATER_COLUMNS_ADD = (  # migrations/versions/0008_dilemma_short_and_protagonist.py
+LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_… and 0010_…
     "ALTER TABLE dilemma ADD COLUMN protagonist VARCHAR(60) NOT NULL DEFAULT '', "
-    "ADD COLUMN short TEXT NOT NULL DEFAULT ''"
+    "ADD COLUMN short TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE user_account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT false",
 )
-LATER_COLUMNS_DROP = "ALTER TABLE dilemma DROP COLUMN protagonist, DROP COLUMN short"
+LATER_COLUMNS_DROP = (
+    "ALTER TABLE dilemma DROP COLUMN protagonist, DROP COLUMN short",
+    "ALTER TABLE user_account DROP COLUMN must_change_password",
+)
 # The test survey (a text poll) with an evaluation that asks for free text.
 SURVEY = (
     PEILING.replace("key: peiling", "key: peiling-evaluatie", 1)
@@ -400,7 +404,8 @@ def test_postgresql_upgrade_drops_the_samples_taken_before(app, meetings, facili
         downgrade(revision=PREVIOUS_REVISION)
         # Later revisions' columns, so today's models can play a session on the old schema.
         with db.engine.begin() as connection:
-            connection.execute(text(LATER_COLUMNS_ADD))
+            for statement in LATER_COLUMNS_ADD:
+                connection.execute(text(statement))
     try:
         played = play(meetings, facilitator)
         autovacuum_analyzes(superuser)
@@ -408,7 +413,8 @@ def test_postgresql_upgrade_drops_the_samples_taken_before(app, meetings, facili
     finally:
         with app.app_context():
             with db.engine.begin() as connection:
-                connection.execute(text(LATER_COLUMNS_DROP))
+                for statement in LATER_COLUMNS_DROP:
+                    connection.execute(text(statement))
             db.engine.dispose()
             upgrade()
             db.engine.dispose()

@@ -49,6 +49,7 @@ class LiveServer:
             "BERAAD_ADMIN_USER": "admin",
             "BERAAD_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "BERAAD_LANGUAGE": "nl",
+            "BERAAD_BASE_URL": "",  # the links carry the address the browser used: 127.0.0.1
         }
         self.log = instance / "server.log"
 
