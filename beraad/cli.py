@@ -242,6 +242,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
         # Whatever address the facilitator's browser uses, the QR code carries one phones reach.
         os.environ["BERAAD_BASE_URL"] = url
     click.echo(f"beraad is served for phones at {url}  (open it on the facilitator's laptop too)")
+    _remember_served_at(url)
     if warning:
         click.echo(f"Warning: {warning}", err=True)
     if dev:
@@ -283,9 +284,32 @@ def methods_check_command(folder: Path | None) -> None:
     click.echo(f"{len(methods)} method(s) valid.")
 
 
+SERVED_AT = "served-at.txt"  # in the instance folder: where the last `beraad serve` was reachable
+
+
+def _remember_served_at(url: str) -> None:
+    """Note the address for `beraad demo` in another terminal (it cannot ask the server)."""
+    from .config import instance_path, make_instance_folder
+
+    folder = instance_path()
+    try:
+        make_instance_folder(folder)
+        (folder / SERVED_AT).write_text(url + "\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only instance folder: demo falls back to its default
+
+
+def _served_at() -> str | None:
+    try:
+        return (Path(current_app.instance_path) / SERVED_AT).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
 @click.command("demo")
 @click.option("--base-url", default=None,
               help="Where the app is served, for the printed links [default: BERAAD_BASE_URL, "
+                   "else where the last `beraad serve` said phones reach it, "
                    "else http://127.0.0.1:8000].")  # fmt: skip
 @with_appcontext
 def demo_command(base_url: str | None) -> None:
@@ -311,7 +335,8 @@ def demo_command(base_url: str | None) -> None:
         user, methods.get_method("dilemmamethode"), [dilemma], "Demo: het rapport", "nl", 3
     )
     db.session.commit()
-    base = (base_url or current_app.config.get("BERAAD_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    base = base_url or current_app.config.get("BERAAD_BASE_URL") or _served_at() or "http://127.0.0.1:8000"
+    base = base.rstrip("/")
     click.echo("Demo session created.")
     click.echo(f"Facilitator: {base}/sessions/{session.id}  (sign in as 'demo'"
                + (f", password {password})" if password else ", password unchanged)"))  # fmt: skip

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -102,6 +104,8 @@ def without_base_url(monkeypatch) -> None:
     not undo that."""
     monkeypatch.setenv("BERAAD_BASE_URL", "")
     monkeypatch.delenv("BERAAD_BASE_URL")
+    monkeypatch.chdir(tempfile.mkdtemp())  # serve notes its address in ./instance (for beraad demo)
+    monkeypatch.delenv("BERAAD_INSTANCE_PATH", raising=False)
 
 
 def test_serve_passes_host_port_and_workers_to_gunicorn(monkeypatch):
@@ -128,6 +132,7 @@ def test_serve_runs_one_process_with_threads_by_default_so_rate_limits_hold_serv
     seen = {}
     monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: seen.update(kwargs))
     monkeypatch.delenv("BERAAD_RATELIMIT_STORAGE_URI", raising=False)
+    without_base_url(monkeypatch)
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 0 and "rate limits" not in result.output
     assert seen == {"host": "127.0.0.1", "port": 8000, "workers": 1, "threads": 8}
@@ -146,6 +151,8 @@ def test_serve_announces_the_address_phones_open_and_puts_it_in_the_qr_code(monk
     assert "beraad is served for phones at http://192.168.1.20:8000" in result.output
     assert "Warning" not in result.output
     assert os.environ["BERAAD_BASE_URL"] == "http://192.168.1.20:8000"  # the app's links use it
+    # `beraad demo` in another terminal prints links with this address.
+    assert Path("instance/served-at.txt").read_text() == "http://192.168.1.20:8000\n"
 
     monkeypatch.delenv("BERAAD_BASE_URL")
     result = CliRunner().invoke(main, ["serve"])  # 127.0.0.1: this computer only
@@ -280,6 +287,7 @@ def test_production_mode_refuses_to_guess_its_secret_key_or_database(monkeypatch
 
     started = []
     monkeypatch.setattr(server, "run_gunicorn", lambda **kwargs: started.append(kwargs))
+    without_base_url(monkeypatch)
     monkeypatch.setenv("BERAAD_PRODUCTION", "1")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)

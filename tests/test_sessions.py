@@ -1120,8 +1120,11 @@ def test_demo_prints_links_that_work(app, client, runner, auth):
     assert page.status_code == 200 and "Demo: het rapport" in page.get_data(as_text=True)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "password unchanged" in again.output
-    app.config["BERAAD_BASE_URL"] = "http://192.168.1.20:8000"  # as `beraad serve --host 0.0.0.0` sets it
-    assert "Join:        http://192.168.1.20:8000/j/" in runner.invoke(args=["demo"]).output
+    # Run in another terminal, demo prints the address the running `beraad serve` announced.
+    (Path(app.instance_path) / "served-at.txt").write_text("http://192.168.1.20:8765\n")
+    assert "Join:        http://192.168.1.20:8765/j/" in runner.invoke(args=["demo"]).output
+    app.config["BERAAD_BASE_URL"] = "https://beraad.example.nl"  # behind a proxy: its address wins
+    assert "Join:        https://beraad.example.nl/j/" in runner.invoke(args=["demo"]).output
 
 
 ROOM_METHOD = """\
