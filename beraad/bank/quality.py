@@ -13,6 +13,7 @@ are imported with status `published` (`bank_problems`, which names file and line
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from .loader import DilemmaData, DilemmaFileError
@@ -45,12 +46,22 @@ def protagonist_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+def protagonist_index(named: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """protagonist_key -> the slugs (sorted) of the published cases with that protagonist,
+    from (protagonist, slug) pairs of published cases."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for name, slug in sorted(named, key=lambda pair: pair[1]):
+        if name and name.strip():
+            index[protagonist_key(name)].append(slug)
+    return index
+
+
 def publication_problems(
-    data: DilemmaData, protagonists: Mapping[str, str] | None = None
+    data: DilemmaData, protagonists: Mapping[str, list[str]] | None = None
 ) -> list[tuple[str, dict]]:
     """What keeps this dilemma from being published, as (code, details) (empty: it may be).
 
-    `protagonists` maps protagonist_key(name) to the slug of the published case that has it.
+    `protagonists` is a protagonist_index of the published cases (this one may be among them).
     """
     problems = []
     words = word_count(data.body)
@@ -76,19 +87,11 @@ def publication_problems(
     if not data.protagonist.strip():
         problems.append(("protagonist", {}))
     else:
-        other = (protagonists or {}).get(protagonist_key(data.protagonist))
-        if other and other != data.id:
+        others = (protagonists or {}).get(protagonist_key(data.protagonist), ())
+        other = next((slug for slug in others if slug != data.id), None)
+        if other:
             problems.append(("protagonist_taken", {"name": data.protagonist.strip(), "slug": other}))
     return problems
-
-
-def published_protagonists(dilemmas: Iterable[DilemmaData]) -> dict[str, str]:
-    """protagonist_key -> slug, for the published ones among these dilemmas."""
-    return {
-        protagonist_key(d.protagonist): d.id
-        for d in sorted(dilemmas, key=lambda d: d.id)
-        if d.status == "published" and d.protagonist
-    }
 
 
 def bank_problems(items: list[DilemmaData], stored: Iterable[DilemmaData] = ()) -> list[DilemmaFileError]:
@@ -98,13 +101,13 @@ def bank_problems(items: list[DilemmaData], stored: Iterable[DilemmaData] = ()) 
     Two published files with one protagonist are both named.
     """
     incoming = {d.id for d in items}
-    kept = [d for d in stored if d.id not in incoming]
+    bank = [*(d for d in stored if d.id not in incoming), *items]
+    protagonists = protagonist_index((d.protagonist, d.id) for d in bank if d.status == "published")
     errors = []
     for data in items:
         if data.status != "published":
             continue
-        others = published_protagonists([*kept, *(d for d in items if d.id != data.id)])
-        problems = publication_problems(data, others)
+        problems = publication_problems(data, protagonists)
         if problems:
             message = "not ready to publish: " + "; ".join(describe(p) for p in problems)
             errors.append(DilemmaFileError(data.path or data.id, data.id_line, message))

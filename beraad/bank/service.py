@@ -178,12 +178,12 @@ class QualityError(WorkflowError):
         super().__init__("not ready to publish: " + "; ".join(quality.describe(p) for p in problems))
 
 
-def published_protagonists() -> dict[str, str]:
-    """The protagonists of the published cases in the bank, for the quality gate."""
+def published_protagonists() -> dict[str, list[str]]:
+    """The protagonists of the published cases in the bank (a quality.protagonist_index)."""
     rows = db.session.execute(
         select(Dilemma.protagonist, Dilemma.slug).where(Dilemma.status == DilemmaStatus.PUBLISHED.value)
     )
-    return {quality.protagonist_key(name): slug for name, slug in sorted(rows, key=lambda r: r[1]) if name}
+    return quality.protagonist_index(rows)
 
 
 def stored_dilemmas() -> list[DilemmaData]:
