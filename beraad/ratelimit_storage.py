@@ -16,7 +16,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from limits import RateLimitItem
 from limits.storage import MemoryStorage
+
+from .extensions import limiter
 
 SWEEP_SECONDS = 60.0
 SCHEME = "beraad-memory"
@@ -90,3 +93,27 @@ def fail_open(default: _T, action: Callable[[], _T]) -> _T:
             log.warning("rate-limit store unreachable (%s): requests are let through unlimited",
                         type(error).__name__)  # fmt: skip
         return default
+
+
+# The counts the views keep themselves (beraad/vote/ratelimits.py, beraad/auth/throttle.py), on
+# the limiter's own strategy and store, each failing open as above.
+
+
+def allows(item: RateLimitItem, key: str, scope: str) -> bool:
+    """Is there room for one more, without counting it?"""
+    return not limiter.enabled or fail_open(True, lambda: limiter.limiter.test(item, key, scope))
+
+
+def hit(item: RateLimitItem, key: str, scope: str) -> bool:
+    """Count one; False when that went over the limit."""
+    return not limiter.enabled or fail_open(True, lambda: limiter.limiter.hit(item, key, scope))
+
+
+def clear(item: RateLimitItem, key: str, scope: str) -> None:
+    fail_open(None, lambda: limiter.limiter.clear(item, key, scope))
+
+
+def retry_after(item: RateLimitItem, key: str, scope: str) -> int:
+    """Seconds until the window of this limit has room again (60 when the store cannot say)."""
+    stats = fail_open(None, lambda: limiter.limiter.get_window_stats(item, key, scope))
+    return max(1, int(stats.reset_time - time.time()) + 1) if stats else 60

@@ -12,12 +12,10 @@ Redis when configured), under a hash of the username.
 from __future__ import annotations
 
 import hashlib
-import time
 
 from limits import parse_many
 
-from ..extensions import limiter
-from ..ratelimit_storage import fail_open
+from .. import ratelimit_storage as counts
 
 ACCOUNT_LIMITS = tuple(parse_many("5 per minute;20 per hour;50 per day"))
 SCOPE = "sign-in-account"
@@ -29,25 +27,21 @@ def _key(username: str) -> str:
 
 def wait_seconds(username: str) -> int:
     """How long this account must wait before another attempt (0: it may try now)."""
-    if not limiter.enabled:
-        return 0
-    key, waits = _key(username), [0]
-    for item in ACCOUNT_LIMITS:
-        if not fail_open(True, lambda item=item: limiter.limiter.test(item, key, SCOPE)):
-            stats = fail_open(None, lambda item=item: limiter.limiter.get_window_stats(item, key, SCOPE))
-            waits.append(max(1, int(stats.reset_time - time.time()) + 1) if stats else 60)
-    return max(waits)
+    key = _key(username)
+    waits = [
+        counts.retry_after(item, key, SCOPE) for item in ACCOUNT_LIMITS if not counts.allows(item, key, SCOPE)
+    ]
+    return max(waits, default=0)
 
 
 def count_failure(username: str) -> None:
-    if limiter.enabled:
-        key = _key(username)
-        for item in ACCOUNT_LIMITS:
-            fail_open(True, lambda item=item: limiter.limiter.hit(item, key, SCOPE))
+    key = _key(username)
+    for item in ACCOUNT_LIMITS:
+        counts.hit(item, key, SCOPE)
 
 
 def clear(username: str) -> None:
     """An administrator lets the account try again at once."""
     key = _key(username)
     for item in ACCOUNT_LIMITS:
-        limiter.limiter.clear(item, key, SCOPE)
+        counts.clear(item, key, SCOPE)

@@ -17,13 +17,11 @@ Two kinds, both kept in Flask-Limiter's storage (memory by default, Redis in pro
 
 from __future__ import annotations
 
-import time
-
 from flask import request
 from limits import RateLimitItem, parse
 
+from .. import ratelimit_storage as counts
 from ..extensions import limiter
-from ..ratelimit_storage import fail_open
 from .service import VoteError
 
 GUESS_LIMIT = "300 per minute"
@@ -58,30 +56,19 @@ def _counted_in_the_view() -> bool:
 
 def over_guess_limit(address: str | None) -> bool:
     """Has this address used up its join-code guesses?"""
-    if not limiter.enabled:
-        return False
-    return not fail_open(True, lambda: limiter.limiter.test(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE))
+    return not counts.allows(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE)
 
 
 def count_failed_guess(address: str | None) -> None:
     """A join code that does not exist was asked for from this address."""
-    if limiter.enabled:
-        fail_open(True, lambda: limiter.limiter.hit(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE))
+    counts.hit(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE)
 
 
 def guess_retry_after(address: str | None) -> int:
-    stats = fail_open(
-        None, lambda: limiter.limiter.get_window_stats(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE)
-    )
-    return max(1, int(stats.reset_time - time.time()) + 1) if stats else 60
+    return counts.retry_after(_GUESS_ITEM, address or "127.0.0.1", GUESS_SCOPE)
 
 
 def check_token_limit(limit: RateLimitItem, key: str, scope: str) -> None:
     """Count one request against a participant's limit; raise VoteError(429) when over it."""
-    if not limiter.enabled:
-        return
-    if fail_open(True, lambda: limiter.limiter.hit(limit, key, scope)):
-        return
-    stats = fail_open(None, lambda: limiter.limiter.get_window_stats(limit, key, scope))
-    retry_after = max(1, int(stats.reset_time - time.time()) + 1) if stats else 60
-    raise VoteError(429, "rate_limited", retry_after=retry_after)
+    if not counts.hit(limit, key, scope):
+        raise VoteError(429, "rate_limited", retry_after=counts.retry_after(limit, key, scope))
