@@ -226,7 +226,8 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
     One process with threads by default: the rate limits (kept in the process's memory unless
     BERAAD_RATELIMIT_STORAGE_URI names a shared store) then hold for the whole server."""
     from . import create_app
-    from .network import phone_url
+    from .config import base_url_from_environment
+    from .network import WILDCARD_HOSTS, phone_url
 
     if os.environ.get("BERAAD_PRODUCTION", "0") not in ("", "0"):
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
@@ -237,8 +238,12 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
                 "fail) and the shared DATABASE_URL (or it serves an empty local SQLite file)."
             )
 
-    url, warning = phone_url(host, port, os.environ.get("BERAAD_BASE_URL", "").strip().rstrip("/") or None)
-    if not os.environ.get("BERAAD_BASE_URL") and host in ("0.0.0.0", "::"):  # noqa: S104
+    try:
+        base_url = base_url_from_environment()
+    except RuntimeError as error:
+        _fail(str(error))
+    url, warning = phone_url(host, port, base_url or None)
+    if not base_url and host in WILDCARD_HOSTS:
         # Whatever address the facilitator's browser uses, the QR code carries one phones reach.
         os.environ["BERAAD_BASE_URL"] = url
     click.echo(f"beraad is served for phones at {url}  (open it on the facilitator's laptop too)")

@@ -83,11 +83,13 @@ def from_environment(folder: Path) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("BERAAD_RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": _int_env("BERAAD_TRUSTED_PROXIES", 0, minimum=0),
         "BERAAD_FOUR_EYES": os.environ.get("BERAAD_FOUR_EYES", "1") != "0",
-        "BERAAD_BASE_URL": _base_url(os.environ.get("BERAAD_BASE_URL", "")),
+        "BERAAD_BASE_URL": base_url_from_environment(),
     }
 
 
-def _base_url(raw: str) -> str:
+def base_url_from_environment() -> str:
+    """BERAAD_BASE_URL, normalised ("" when unset); RuntimeError naming the mistake when invalid."""
+    raw = os.environ.get("BERAAD_BASE_URL", "")
     if not raw.strip():
         return ""
     try:

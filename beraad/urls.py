@@ -7,16 +7,9 @@ an address the phones can reach too (`beraad serve` sets BERAAD_BASE_URL when it
 
 from flask import current_app, url_for
 
-from .network import is_loopback
-
 
 def external_url(endpoint: str, **values) -> str:
     base = current_app.config.get("BERAAD_BASE_URL")
     if base:
         return base + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)
-
-
-def unreachable_for_phones(url: str) -> bool:
-    """True when a link points at this machine's loopback address: no phone can open it."""
-    return is_loopback(url)

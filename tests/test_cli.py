@@ -159,9 +159,13 @@ def test_serve_announces_the_address_phones_open_and_puts_it_in_the_qr_code(monk
     assert "Warning: Serving on 127.0.0.1 only: phones cannot reach it" in result.output
     assert "BERAAD_BASE_URL" not in os.environ
 
-    monkeypatch.setenv("BERAAD_BASE_URL", "https://beraad.example.nl")  # behind a proxy
+    monkeypatch.setenv("BERAAD_BASE_URL", "https://beraad.example.nl/")  # behind a proxy
     result = CliRunner().invoke(main, ["serve"])
-    assert "phones at https://beraad.example.nl" in result.output and "Warning" not in result.output
+    assert "phones at https://beraad.example.nl " in result.output and "Warning" not in result.output
+
+    monkeypatch.setenv("BERAAD_BASE_URL", "beraad.example.nl")  # no scheme: refused before serving
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 1 and "BERAAD_BASE_URL must look like https://" in result.output
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

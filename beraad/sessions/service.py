@@ -472,9 +472,10 @@ def _same_text(first: str, second: str) -> bool:
     return norm(first) == norm(second)
 
 
-def sessions_for(user: User) -> list[DeliberationSession]:
-    """Sessions the user may see: their own; coordinators and admins see all."""
-    statement = select(DeliberationSession).order_by(DeliberationSession.created_at.desc())
+def sessions_for(user: User, *criteria) -> list[DeliberationSession]:
+    """Sessions the user may see (their own; coordinators and admins see all), newest first,
+    narrowed by any `criteria` (SQLAlchemy expressions)."""
+    statement = select(DeliberationSession).where(*criteria).order_by(DeliberationSession.created_at.desc())
     if not user.can_curate:
         statement = statement.where(DeliberationSession.owner_id == user.id)
     return list(db.session.scalars(statement))

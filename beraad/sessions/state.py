@@ -68,18 +68,14 @@ def _dilemma_options(session: DeliberationSession, dilemma: dict | None, step: S
     return [{"key": option["key"], "text": option["text"]} for option in dilemma.get("options", [])]
 
 
-def projector_case(session: DeliberationSession, dilemma: dict | None, step: Step) -> list[Markup]:
-    """The case as the projector shows it: the bank's short version where there is one.
-
-    A whole case of 300 words cannot be read from the back of a room; the phones carry it in
-    full. A presenter's own (redacted) text is shown as it is.
-    """
-    if dilemma is None or not step.show_case:
-        return []
-    short = dilemma.get("short") or ""
-    if short and session.case_consent == "full":
+def projector_case(session: DeliberationSession, dilemma: dict | None, case: list[Markup]) -> list[Markup]:
+    """The case as the projector shows it (`case`: as the phones do): the bank's short version
+    where there is one. A whole case of 300 words cannot be read from the back of a room; the
+    phones carry it in full. A presenter's own (redacted) text is shown as it is."""
+    short = (dilemma or {}).get("short") or ""
+    if case and short and session.case_consent == "full":
         return case_chunks(short, SHORT_CHUNK_WORDS)
-    return case_chunks(consented_case(session, dilemma["body"]))
+    return case
 
 
 def stage_context(session: DeliberationSession, live_counts: bool = True) -> dict:
@@ -95,11 +91,12 @@ def stage_context(session: DeliberationSession, live_counts: bool = True) -> dic
         shown_contributions = contributions.released(session, position)
     else:
         shown_contributions = []
+    case = case_chunks(consented_case(session, dilemma["body"])) if dilemma and step.show_case else []
     return {
         **shown,
         "chart": poll_chart(session, poll, shown),
-        "case": case_chunks(consented_case(session, dilemma["body"])) if dilemma and step.show_case else [],
-        "projector_case": projector_case(session, dilemma, step),
+        "case": case,
+        "projector_case": projector_case(session, dilemma, case),
         "case_options": _dilemma_options(session, dilemma, step),
         "screen_text": current.screen_text if current.screen_shown else "",
         "method": method,

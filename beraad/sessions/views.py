@@ -22,10 +22,11 @@ from ..bank import service as bank
 from ..extensions import db, limiter
 from ..methods import service as methods
 from ..models import DeliberationSession, Dilemma, DilemmaStatus
+from ..network import is_loopback
 from ..qr import qr_svg
 from ..render import render_markdown
 from ..summary import retention
-from ..urls import external_url, unreachable_for_phones
+from ..urls import external_url
 from ..vote import contributions, evaluation
 from . import service
 from .forms import ActionPointForm, AlternativeForm, NewSessionForm, NotesForm, ScreenTextForm
@@ -142,14 +143,15 @@ def run(session_id: int):
     step = service.current_step(session)
     method = service.method_of(session)
     context = stage_context(session)
+    url = join_url(session)
     return render_template(
         "sessions/run.html",
         session=session,
         method=method,
         step=step,
         stage=context,
-        join_url=join_url(session),
-        phones_cannot_reach=unreachable_for_phones(join_url(session)),
+        join_url=url,
+        phones_cannot_reach=is_loopback(url),
         notes_form=NotesForm(notes=step.notes),
         action_form=ActionPointForm(),
         alternative_form=AlternativeForm(),

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..models import DeliberationSession
+from ..models import DeliberationSession, SessionStatus
 from ..render import render_markdown
 from .build import build_summary
 from .exports import to_csv, to_markdown
@@ -91,7 +91,12 @@ def measures():
     from ..sessions.service import sessions_for
     from . import measures as measure
 
-    rows = measure.measures(sessions_for(current_user))
+    closed_measures = sessions_for(
+        current_user,
+        DeliberationSession.method_key == measure.MEASURE_METHOD,
+        DeliberationSession.status == SessionStatus.CLOSED.value,
+    )
+    rows = measure.measures(closed_measures)
     questions = []  # every question that appears in any measure, in the order first seen
     for row in rows:
         for item in row.questions:
