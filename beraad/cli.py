@@ -226,7 +226,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
     One process with threads by default: the rate limits (kept in the process's memory unless
     BERAAD_RATELIMIT_STORAGE_URI names a shared store) then hold for the whole server."""
     from . import create_app
-    from .config import base_url_from_environment
+    from .config import ConfigurationError, base_url_from_environment
     from .network import WILDCARD_HOSTS, phone_url
 
     if os.environ.get("BERAAD_PRODUCTION", "0") not in ("", "0"):
@@ -240,8 +240,8 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
 
     try:
         base_url = base_url_from_environment()
-    except RuntimeError as error:
-        _fail(str(error))
+    except ConfigurationError as error:
+        _fail(f"configuration: {error}")
     url, warning = phone_url(host, port, base_url or None)
     if not base_url and host in WILDCARD_HOSTS:
         # Whatever address the facilitator's browser uses, the QR code carries one phones reach.
@@ -439,8 +439,12 @@ def register_commands(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from . import create_app
+    from .config import ConfigurationError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as error:  # a setting in the environment is wrong: say which
+        raise click.ClickException(f"configuration: {error}") from None
 
 
 main = FlaskGroup(

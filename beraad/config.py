@@ -30,6 +30,10 @@ ENVIRONMENT_VARIABLES = {
 SUPPORTED_LANGUAGES = ("nl", "en")
 
 
+class ConfigurationError(RuntimeError):
+    """A setting in the environment is wrong; the message names it and what it should be."""
+
+
 def instance_path() -> Path:
     """Return the folder for local state (database, generated secret key)."""
     return Path(os.environ.get("BERAAD_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
@@ -61,9 +65,9 @@ def _int_env(name: str, default: int, minimum: int) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
     if value < minimum:
-        raise RuntimeError(f"{name} must be at least {minimum}, got {value}")
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 
@@ -71,7 +75,7 @@ def from_environment(folder: Path) -> dict:
     """Build the configuration mapping from environment variables."""
     language = os.environ.get("BERAAD_LANGUAGE", "nl")
     if language not in SUPPORTED_LANGUAGES:
-        raise RuntimeError(f"BERAAD_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        raise ConfigurationError(f"BERAAD_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
     if not os.environ.get("DATABASE_URL"):
         make_instance_folder(folder)  # the default SQLite file goes there
     return {
@@ -88,14 +92,14 @@ def from_environment(folder: Path) -> dict:
 
 
 def base_url_from_environment() -> str:
-    """BERAAD_BASE_URL, normalised ("" when unset); RuntimeError naming the mistake when invalid."""
+    """BERAAD_BASE_URL, normalised ("" when unset); ConfigurationError naming the mistake."""
     raw = os.environ.get("BERAAD_BASE_URL", "")
     if not raw.strip():
         return ""
     try:
         return normalise_base_url(raw)
     except ValueError as error:
-        raise RuntimeError(str(error)) from None
+        raise ConfigurationError(str(error)) from None
 
 
 DEFAULTS = {

@@ -19,6 +19,7 @@ from typing import TypeVar
 from limits import RateLimitItem
 from limits.storage import MemoryStorage
 
+from .config import ConfigurationError
 from .extensions import limiter
 
 SWEEP_SECONDS = 60.0
@@ -71,7 +72,7 @@ def require_client(uri: str) -> None:
     try:
         import redis  # noqa: F401
     except ImportError:
-        raise RuntimeError(
+        raise ConfigurationError(
             f"BERAAD_RATELIMIT_STORAGE_URI is {uri.split('://', 1)[0]}://…, which needs the Redis "
             "client: pip install 'beraad[redis]'"
         ) from None

@@ -165,7 +165,7 @@ def test_serve_announces_the_address_phones_open_and_puts_it_in_the_qr_code(monk
 
     monkeypatch.setenv("BERAAD_BASE_URL", "beraad.example.nl")  # no scheme: refused before serving
     result = CliRunner().invoke(main, ["serve"])
-    assert result.exit_code == 1 and "BERAAD_BASE_URL must look like https://" in result.output
+    assert result.exit_code == 1 and "configuration: BERAAD_BASE_URL must look like https://" in result.output
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
