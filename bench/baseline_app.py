@@ -1,11 +1,15 @@
-"""The yardstick for bench/votes.py: a bare Flask endpoint that does one SQLite upsert.
+"""The yardstick for bench/votes.py: a bare Flask endpoint that does one upsert.
 
 POST /polls/<poll_id>/<voter> with JSON {"choice": "A"} validates the choice and runs one
-INSERT … ON CONFLICT DO UPDATE (autocommit) on a SQLite file in WAL mode with busy_timeout,
-the same pragmas beraad uses. It is served by beraad's own gunicorn runner (beraad/server.py),
-so bind, worker count, worker class and timeouts are the same as `beraad serve`.
+INSERT … ON CONFLICT DO UPDATE (autocommit), on the backend beraad is measured on:
+- SQLite: a file in WAL mode with busy_timeout, the same pragmas beraad uses;
+- PostgreSQL (--database-url postgresql://…): psycopg 3, one connection per thread, in a table
+  `bench_baseline_vote` beside beraad's own tables in the same database and server.
+It is served by beraad's own gunicorn runner (beraad/server.py), so bind, worker count, worker
+class and timeouts are the same as `beraad serve`.
 
-Run: python bench/baseline_app.py --db PATH [--host 127.0.0.1] [--port 5001] [--workers 1] [--threads 8]
+Run: python bench/baseline_app.py (--db PATH | --database-url URL) [--host 127.0.0.1] [--port 5001]
+                                  [--workers 1] [--threads 8]
 """
 
 from __future__ import annotations
@@ -36,6 +40,24 @@ UPSERT = (
 )
 
 
+PG_TABLE = "bench_baseline_vote"
+PG_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {PG_TABLE} (
+    poll_id TEXT NOT NULL,
+    voter TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (poll_id, voter)
+)"""
+PG_UPSERT = (
+    f"INSERT INTO {PG_TABLE} (poll_id, voter, value) VALUES (%s, %s, %s) "
+    "ON CONFLICT (poll_id, voter) DO UPDATE SET value = excluded.value"
+)
+
+
+def libpq_url(database_url: str) -> str:
+    """SQLAlchemy's `postgresql+psycopg://` spelled as libpq wants it."""
+    return "postgresql://" + database_url.split("://", 1)[1]
+
+
 def connect(path: str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
@@ -50,13 +72,38 @@ def create_schema(path: str) -> None:
     connection.close()
 
 
-def create_app(path: str) -> Flask:
+class Postgres:
+    """The same upsert on PostgreSQL: one autocommit connection per thread, as a pool would give."""
+
+    def __init__(self, database_url: str):
+        import psycopg
+
+        self.psycopg = psycopg
+        self.url = libpq_url(database_url)
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(PG_SCHEMA)
+
+    def connect(self):
+        connection = self.psycopg.connect(self.url, autocommit=True)
+        return _PostgresUpsert(connection)
+
+
+class _PostgresUpsert:
+    def __init__(self, connection):
+        self.connection = connection
+
+    def execute(self, _sql: str, params: tuple) -> None:
+        self.connection.execute(PG_UPSERT, params, prepare=True)
+
+
+def create_app(path: str, database_url: str | None = None) -> Flask:
     app = Flask(__name__)
     local = threading.local()  # one connection per worker (and per thread, if threaded)
+    postgres = Postgres(database_url) if database_url else None
 
-    def connection() -> sqlite3.Connection:
+    def connection():
         if getattr(local, "connection", None) is None:
-            local.connection = connect(path)
+            local.connection = postgres.connect() if postgres else connect(path)
         return local.connection
 
     @app.post("/polls/<poll_id>/<voter>")
@@ -75,12 +122,14 @@ def create_app(path: str) -> Flask:
     return app
 
 
-def serve(path: str, host: str, port: int, workers: int, threads: int) -> None:
+def serve(
+    path: str | None, host: str, port: int, workers: int, threads: int, database_url: str | None
+) -> None:
     """Serve with beraad's runner, swapping only the app it loads."""
 
     class Baseline(server._Gunicorn):
         def load(self):
-            return create_app(path)
+            return create_app(path, database_url)
 
     server._Gunicorn = Baseline  # run_gunicorn looks the class up when called
     server.run_gunicorn(host=host, port=port, workers=workers, threads=threads)
@@ -88,14 +137,17 @@ def serve(path: str, host: str, port: int, workers: int, threads: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True, help="SQLite file (created if missing)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db", help="SQLite file (created if missing)")
+    where.add_argument("--database-url", help="PostgreSQL URL (the table is created if missing)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    create_schema(args.db)
-    serve(args.db, args.host, args.port, args.workers, args.threads)
+    if args.db:
+        create_schema(args.db)
+    serve(args.db, args.host, args.port, args.workers, args.threads, args.database_url)
 
 
 if __name__ == "__main__":

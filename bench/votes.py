@@ -18,8 +18,9 @@ What it does, in one run (everything on 127.0.0.1):
    tops out first; the target is judged on wrk's figure (`apt-get install wrk`);
 5. resident memory (VmRSS) of every gunicorn worker, and the workers' CPU time per request
    (from /proc: user + system time of the children of the gunicorn master);
-6. the baseline: bench/baseline_app.py (bare Flask, one SQLite upsert, WAL, busy_timeout) under
-   the same gunicorn settings, hammered with the same number of requests and threads right
+6. the baseline: bench/baseline_app.py (bare Flask, one upsert on the same backend: SQLite with
+   WAL and busy_timeout, or a table of its own in the same PostgreSQL database) under the same
+   gunicorn settings, hammered with the same number of requests and threads right
    after each answer round (both servers run throughout; the idle one costs no CPU). The ratio
    is the median over the rounds of (answers/s) / (baseline upserts/s): alternating rounds
    keep a busy neighbour on a shared machine from favouring one side.
@@ -890,7 +891,10 @@ def measure_beraad(
                 run.answer_seconds = seconds
                 run.latencies = [reply.seconds * 1000 for reply in replies if reply.status != "skipped"]
             deadline.check(f"answer round {number}, N={item.participants}")
-            baselines.append(BaselineRun(item.participants, poll=f"bench-{item.participants}-{number}"))
+            poll = (
+                f"bench-{item.participants}-{number}-{secrets.token_hex(4)}"  # new in a reused database too
+            )
+            baselines.append(BaselineRun(item.participants, poll=poll))
             measure_baseline(baselines[-1], baseline_server, args, rng, deadline)
             rate, baseline_rate = accepted / seconds if seconds else 0.0, baselines[-1].per_second
             run.round_rates.append((rate, baseline_rate))
@@ -941,14 +945,26 @@ def measure_baseline(run: BaselineRun, server: Server, args, rng, deadline) -> N
         cpu_before = server.cpu_seconds()
         baseline_phase(run, server.port, args.threads, rng, deadline)
         run.cpu_seconds = server.cpu_seconds() - cpu_before
-        connection = sqlite3.connect(server.log_path.parent / "baseline.sqlite3")
-        try:
-            query = "SELECT count(*) FROM vote WHERE poll_id = ?"
-            run.stored = connection.execute(query, (run.poll,)).fetchone()[0]
-        finally:
-            connection.close()
+        run.stored = baseline_rows(server, run.poll)
     finally:
         print_baseline_run(run)
+
+
+def baseline_rows(server: Server, poll: str) -> int:
+    """Rows the baseline stored for one round, read from its SQLite file or PostgreSQL table."""
+    database_url = server.env["DATABASE_URL"]
+    if not database_url.startswith("sqlite"):
+        import psycopg
+        from baseline_app import PG_TABLE, libpq_url
+
+        with psycopg.connect(libpq_url(database_url)) as connection:
+            query = f"SELECT count(*) FROM {PG_TABLE} WHERE poll_id = %s"
+            return connection.execute(query, (poll,)).fetchone()[0]
+    connection = sqlite3.connect(server.log_path.parent / "baseline.sqlite3")
+    try:
+        return connection.execute("SELECT count(*) FROM vote WHERE poll_id = ?", (poll,)).fetchone()[0]
+    finally:
+        connection.close()
 
 
 def parse_args() -> argparse.Namespace:
@@ -984,18 +1000,15 @@ def make_servers(folder: Path, env: dict, args) -> tuple[Server, Server]:
         port,
     )
     baseline_script = str(REPO / "bench" / "baseline_app.py")
+    # The yardstick runs on the backend beraad runs on: the same SQLite settings in a file of its
+    # own, or a table of its own in the same PostgreSQL database.
+    database_url = env["DATABASE_URL"]
+    where = ["--db", str(folder / "baseline.sqlite3")] if database_url.startswith("sqlite") else [
+        "--database-url", database_url]  # fmt: skip
     baseline = Server(
         "baseline",
-        [
-            sys.executable,
-            baseline_script,
-            "--db",
-            str(folder / "baseline.sqlite3"),
-            "--port",
-            str(baseline_port),
-            *workers,
-        ],
-        dict(os.environ),
+        [sys.executable, baseline_script, *where, "--port", str(baseline_port), *workers],
+        dict(os.environ, DATABASE_URL=database_url),
         folder / "baseline-server.log",
         baseline_port,
     )

@@ -51,6 +51,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         database.configure_sqlite(db.engine)
+        database.ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(config.REPO_ROOT / "migrations"))
     csrf.init_app(app)
     configured = app.config.get("RATELIMIT_STORAGE_URI", "memory://")

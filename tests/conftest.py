@@ -98,6 +98,25 @@ def postgres_server():
     server.stop()
 
 
+def drop_pooled_connections(app) -> None:
+    """What a PostgreSQL restart or failover does to the app's pool: every connection to its
+    database but the one asking is terminated by the server (asked on a connection outside the pool)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    with app.app_context():
+        outside = create_engine(db.engine.url, poolclass=NullPool)
+    try:
+        with outside.connect() as connection:
+            killed = connection.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )).scalar()  # fmt: skip
+    finally:
+        outside.dispose()
+    assert killed >= 1, "the app had no connection in its pool"
+
+
 # A database that is not there, one per backend: for tests of what the app does without it.
 without_a_database = pytest.mark.parametrize(
     "url",

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from sqlalchemy import text
 
 from beraad import create_app, database
 from beraad.extensions import db
 
-from .conftest import base_config
+from .conftest import base_config, drop_pooled_connections
 
 
-def test_a_server_database_is_pinged_before_use_and_an_sqlite_file_is_not():
-    assert database.engine_options("postgresql+psycopg://beraad@/beraad") == {
-        "pool_pre_ping": True,
-        "hide_parameters": True,
-    }
-    assert database.engine_options("sqlite:////srv/beraad/beraad.sqlite3") == {
-        "pool_pre_ping": False,
-        "hide_parameters": True,
-    }
+def test_no_ping_on_every_checkout_and_parameters_stay_out_of_logs():
+    for url in ("postgresql+psycopg://beraad@/beraad", "sqlite:////srv/beraad/beraad.sqlite3"):
+        assert database.engine_options(url) == {"pool_pre_ping": False, "hide_parameters": True}
 
 
-def test_the_engine_uses_the_options_of_its_backend(app, backend):
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_connection_the_database_dropped_while_idle_is_replaced_before_use(app):
+    """A restart or failover while the pool sits idle: the next request gets a live connection."""
     with app.app_context():
-        assert db.engine.pool._pre_ping is (backend == "postgresql")
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+        db.session.remove()  # back into the pool
+        drop_pooled_connections(app)
+        time.sleep(database.IDLE_PING_SECONDS + 0.2)
+        assert db.session.execute(text("SELECT 2")).scalar() == 2
 
 
 def sqlite_app(tmp_path, **config):

@@ -30,7 +30,17 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import Date, DateTime, Integer, MetaData, Time, func, inspect, select, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Time,
+    func,
+    inspect,
+    select,
+    update,
+)
 
 from beraad.auth import service as auth_service
 from beraad.bank import loader as bank_loader
@@ -44,6 +54,7 @@ from beraad.models import (
     DeliberationSession,
     Participant,
     Poll,
+    PollStatus,
     User,
 )
 from beraad.sessions import service as sessions
@@ -51,7 +62,7 @@ from beraad.vote import contributions, live
 from beraad.vote import service as vote
 from beraad.vote.messages import vote_error_message
 
-from .conftest import DATA_DIR, PASSWORD
+from .conftest import DATA_DIR, PASSWORD, drop_pooled_connections
 
 OWNER = "gespreksleider"
 HTTPS = "https://localhost"
@@ -1053,6 +1064,49 @@ def test_answers_racing_close_poll_are_counted_or_refused_with_409(meeting, faci
     rows = meeting.answers("moreel-dilemma")
     assert len(rows) == ok
     assert all(key is None for _, _, key in rows)
+
+
+def test_a_poll_closed_between_the_answers_two_statements_stores_nothing(meeting, monkeypatch):
+    """The poll is read without a lock, so the facilitator may close it before the upsert runs:
+    the upsert checks by itself and the phone hears 409, as it would have a moment later."""
+    meeting.open("moreel-dilemma")
+    poll_id = meeting.polls["moreel-dilemma"]
+    phone = meeting.phone()
+    phone.join()
+    with meeting.app.app_context():
+        sql = vote._sql()
+    run = vote._run
+
+    def close_after_the_read(statement, connection=None, **params):
+        result = run(statement, connection, **params)
+        if statement is sql.poll_for_answer:
+            frozen = result.freeze()  # read it all; then close the poll as close_poll would
+            connection.execute(update(Poll).where(Poll.id == poll_id).values(status=PollStatus.CLOSED.value))
+            monkeypatch.setattr(vote, "_run", run)
+            return frozen()
+        return result
+
+    monkeypatch.setattr(vote, "_run", close_after_the_read)
+    response = phone.answer(poll_id, json={"choice": "A"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "poll_not_open"
+    assert meeting.answers("moreel-dilemma") == []
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_answer_on_a_connection_the_database_dropped_is_stored_on_a_new_one(meeting):
+    """A database restart or failover leaves dead connections in the pool. The answer is tried
+    once more on a new connection (the upsert is idempotent), so the phone never hears a 500."""
+    meeting.open("moreel-dilemma")
+    poll_id = meeting.polls["moreel-dilemma"]
+    phones = [meeting.phone() for _ in range(3)]
+    for phone in phones:
+        phone.join()
+    assert phones[0].answer(poll_id, json={"choice": "A"}).status_code == 201  # the pool has a connection
+    drop_pooled_connections(meeting.app)
+    statuses = [phone.answer(poll_id, json={"choice": "B"}).status_code for phone in phones]
+    assert statuses == [200, 201, 201]
+    assert sorted(value["choice"] for _, value, _ in meeting.answers("moreel-dilemma")) == ["B", "B", "B"]
 
 
 def test_identical_contributions_from_ten_parallel_participants_are_one_row(meeting):

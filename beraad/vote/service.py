@@ -22,8 +22,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import JSON, Connection, String, bindparam, func, select
+from sqlalchemy import JSON, Connection, String, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
 from ..models import Answer, DeliberationSession, Participant, Poll, PollStatus, SessionStatus
@@ -124,16 +125,31 @@ def _statements(dialect: str) -> _Statements:
         .join_from(polls, sessions, polls.c.session_id == sessions.c.id)
         .where(sessions.c.join_code == bindparam("code"), polls.c.id == bindparam("poll_id"))
     )
+    # The answer goes in only while its poll and session are open, checked by the insert itself:
+    # the poll read above takes no lock, and between the two a facilitator may close the poll.
+    # PostgreSQL: FOR SHARE on the poll row, so close_poll's UPDATE waits for this statement, or
+    # this statement sees the poll closed and inserts nothing. SQLite: the write lock does that.
+    value = bindparam("value", type_=JSON)  # PostgreSQL needs the type; SQLite's CAST would make it a number
+    still_open = (
+        select(
+            bindparam("id", type_=String),
+            polls.c.id,
+            cast(value, JSON) if dialect == "postgresql" else value,
+            bindparam("key", type_=String),
+        )
+        .join_from(polls, sessions, polls.c.session_id == sessions.c.id)
+        .where(
+            polls.c.id == bindparam("poll_id"),
+            polls.c.status == PollStatus.OPEN.value,
+            sessions.c.status != SessionStatus.CLOSED.value,
+            sessions.c.secret.is_not(None),
+        )
+    )
     if dialect == "postgresql":
-        poll = poll.with_for_update(read=True, of=polls)  # close_poll waits for us, or we see it closed
+        still_open = still_open.with_for_update(read=True, of=polls)
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(answers)
     upsert = (
-        insert.values(
-            id=bindparam("id", type_=String),
-            poll_id=bindparam("poll_id", type_=String),
-            value=bindparam("value", type_=JSON),
-            voter_key=bindparam("key", type_=String),
-        )
+        insert.from_select(["id", "poll_id", "value", "voter_key"], still_open)
         .on_conflict_do_update(index_elements=["poll_id", "voter_key"], set_={"value": insert.excluded.value})
         .returning(answers.c.id)
     )
@@ -245,27 +261,58 @@ def submit_answer(
 ) -> str:
     """Store or change this participant's answer; return 'created' or 'changed'.
 
-    Call inside a fresh transaction (begin_write first) on `connection`, or else on the ORM
-    session's; the caller commits. A poll that closed meanwhile is refused with 409 — an answer
-    is either counted or refused, never lost. Two statements: the poll with its session (by
-    join code), and the upsert by voter key. Membership is checked on the proof, so nothing
-    here names the participant. (A poll of another session, or of no session, is unknown.)
+    On `connection` (a transaction of its own, or autocommit: see store_answer), or else on the
+    ORM session's; the caller commits. A poll that closed meanwhile is refused with 409 — an
+    answer is either counted or refused, never lost. Two statements: the poll with its session
+    (by join code), and the upsert by voter key, which inserts only while the poll is still open.
+    Membership is checked on the proof, so nothing here names the participant. (A poll of
+    another session, or of no session, is unknown.)
     """
     sql = _sql()
     poll = _run(sql.poll_for_answer, connection, code=join_code, poll_id=poll_id).first()
-    if poll is None:
-        raise VoteError(404, "unknown_poll")
-    if poll.session_status == SessionStatus.CLOSED or poll.secret is None:
-        raise VoteError(410, "closed")
-    if poll.status != PollStatus.OPEN:
-        raise VoteError(409, "poll_not_open")
+    _refuse_unless_open(poll)
     if not member.joined(poll.secret):  # someone who has not joined hears that before any check of the answer
         raise VoteError(403, "not_joined")
     value = validate_answer(poll, list(poll.options), raw)
     new_id = secrets.token_hex(16)
     key = voter_key(poll.secret, member.token, poll.id)
     stored_id = _run(sql.upsert_answer, connection, id=new_id, poll_id=poll.id, value=value, key=key).scalar()
+    if stored_id is None:  # closed between the two statements: say which, as the first check would
+        _refuse_unless_open(_run(sql.poll_for_answer, connection, code=join_code, poll_id=poll_id).first())
+        raise VoteError(409, "poll_not_open")
     return "created" if stored_id == new_id else "changed"
+
+
+def _refuse_unless_open(poll) -> None:
+    if poll is None:
+        raise VoteError(404, "unknown_poll")
+    if poll.session_status == SessionStatus.CLOSED or poll.secret is None:
+        raise VoteError(410, "closed")
+    if poll.status != PollStatus.OPEN:
+        raise VoteError(409, "poll_not_open")
+
+
+def store_answer(join_code: str, poll_id: str, member: Membership, raw: dict) -> str:
+    """submit_answer on a connection of its own, committed; the busiest write of a session.
+
+    PostgreSQL runs it in autocommit: the upsert checks that the poll is open by itself, so the
+    two statements need no transaction around them (a BEGIN and a COMMIT are two more round
+    trips). SQLite takes its write lock first (begin_write). A connection the database dropped
+    (a restart, a failover) is tried once more on a new one: the upsert is idempotent.
+    """
+    for attempt in (1, 2):
+        try:
+            with db.engine.connect() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                begin_write(connection)
+                outcome = submit_answer(join_code, poll_id, member, raw, connection)
+                connection.commit()
+                return outcome
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 def my_answer(session: DeliberationSession, poll_id: str, member: Membership) -> dict | None:

@@ -299,10 +299,7 @@ def answer(join_code: str, poll_id: str):
         if member is None:
             raise service.VoteError(403, "not_joined")
         body = _answer_body()
-        with db.engine.connect() as connection:
-            service.begin_write(connection)
-            outcome = service.submit_answer(code, poll_id, member, body, connection)
-            connection.commit()
+        outcome = service.store_answer(code, poll_id, member, body)
     except service.VoteError as error:
         session, _ = gate(code)
         if request.is_json or error.code != 422 or member is None:
