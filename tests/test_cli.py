@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -306,65 +312,121 @@ def test_production_mode_refuses_to_guess_its_secret_key_or_database(monkeypatch
     assert CliRunner().invoke(main, ["serve"]).exit_code == 0 and len(started) == 1
 
 
-def test_a_server_killed_hard_is_replaced_at_once_on_the_same_port(tmp_path):
-    """kill -9 leaves workers holding the port for seconds; the next server binds and answers anyway.
-    Two servers on one host do not share a control socket file."""
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+class ServedInstance:
+    """An initialised instance folder and a free port, for real `beraad serve` processes."""
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "BERAAD_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x" * 40,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1"}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "beraad", "init"], env=env, check=True, capture_output=True,
-                   stdin=subprocess.DEVNULL, cwd=tmp_path)  # fmt: skip
+    def __init__(self, tmp_path: Path):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.folder = tmp_path
+        self.env = {
+            **os.environ,
+            "BERAAD_INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "x" * 40,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        init = [sys.executable, "-m", "beraad", "init"]
+        subprocess.run(
+            init, env=self.env, check=True, capture_output=True, stdin=subprocess.DEVNULL, cwd=tmp_path
+        )
+        self.logs: list[Path] = []
 
-    logs = []
+    def start(self, *options: str) -> subprocess.Popen:
+        command = [sys.executable, "-m", "beraad", "serve", "--port", str(self.port), *options]
+        self.logs.append(self.folder / f"server-{len(self.logs)}.log")
+        with self.logs[-1].open("w") as log:
+            return subprocess.Popen(
+                command,
+                env=self.env,
+                cwd=self.folder,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
-    def start() -> subprocess.Popen:
-        command = [sys.executable, "-m", "beraad", "serve", "--port", str(port), "--workers", "2"]
-        logs.append(tmp_path / f"server-{len(logs)}.log")
-        with logs[-1].open("w") as log:
-            return subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)  # fmt: skip
-
-    def answers_within(seconds: float) -> float | None:
+    def answers_within(self, seconds: float) -> float | None:
         begin = time.monotonic()
         while time.monotonic() - begin < seconds:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as response:
                     if response.status == 200:
                         return time.monotonic() - begin
             except OSError:
                 time.sleep(0.1)
         return None
 
-    first = start()
+
+def stop_group(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
     try:
-        assert answers_within(30) is not None, logs[0].read_text()
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def test_a_server_killed_hard_is_replaced_at_once_on_the_same_port(tmp_path):
+    """kill -9 leaves workers holding the port for seconds; the next server binds and answers anyway.
+    Two servers on one host do not share a control socket file."""
+    served = ServedInstance(tmp_path)
+    first = served.start("--workers", "2")
+    try:
+        assert served.answers_within(30) is not None, served.logs[0].read_text()
         assert not list(tmp_path.glob("*.ctl")) and not list(tmp_path.glob("**/gunicorn.ctl"))
         killed = time.monotonic()
         first.send_signal(signal.SIGKILL)  # the master only: its workers are orphaned
         first.wait()
-        second = start()
+        second = served.start("--workers", "2")
         try:
             # The orphaned workers may still answer for a moment: wait for the new server itself.
-            while "Booting worker" not in logs[1].read_text() and time.monotonic() - killed < 30:
-                assert second.poll() is None, logs[1].read_text()  # it could bind the port
+            while "Booting worker" not in served.logs[1].read_text() and time.monotonic() - killed < 30:
+                assert second.poll() is None, served.logs[1].read_text()  # it could bind the port
                 time.sleep(0.05)
-            assert answers_within(30) is not None, logs[1].read_text()
+            assert served.answers_within(30) is not None, served.logs[1].read_text()
             print(f"\nkill -9 to a restarted server answering: {time.monotonic() - killed:.2f} s")
-            assert "Listening at" in logs[1].read_text() and second.poll() is None
+            assert "Listening at" in served.logs[1].read_text() and second.poll() is None
         finally:
-            os.killpg(second.pid, signal.SIGTERM)
+            stop_group(second, signal.SIGTERM)
             second.wait(timeout=30)
     finally:
+        stop_group(first)  # any orphaned worker of the first server
+
+
+def test_a_stopping_server_answers_the_requests_already_waiting_for_it(tmp_path):
+    """SIGTERM (a deploy, systemd stop): requests the kernel already queued for the server, not yet
+    taken by a worker, are answered before it stops, not reset. The worker is paused while they
+    arrive, so that all of them wait in the listen backlog when the stop begins."""
+    served = ServedInstance(tmp_path)
+    server = served.start("--workers", "1", "--threads", "4")
+    waiting: list[socket.socket] = []
+    try:
+        assert served.answers_within(30) is not None, served.logs[0].read_text()
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) == 1, children
+        worker = int(children[0])
+        os.kill(worker, signal.SIGSTOP)
         try:
-            os.killpg(first.pid, signal.SIGKILL)  # any orphaned worker of the first server
-        except ProcessLookupError:
-            pass
+            for _ in range(12):
+                connection = socket.create_connection(("127.0.0.1", served.port), timeout=20)
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: beraad\r\nConnection: close\r\n\r\n")
+                waiting.append(connection)
+            server.send_signal(signal.SIGTERM)  # the master closes its listener, then stops the worker
+            time.sleep(0.5)
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        replies = []
+        for connection in waiting:  # each read on its own, as twelve phones would
+            reply = b""
+            try:
+                while b"\r\n" not in reply and (chunk := connection.recv(4096)):
+                    reply += chunk
+            except ConnectionResetError:
+                reply += b" (reset)"
+            connection.close()
+            replies.append(reply.split(b"\r\n", 1)[0].decode(errors="replace"))
+        assert replies == ["HTTP/1.1 200 OK"] * 12, replies
+        assert server.wait(timeout=30) == 0
+    finally:
+        for connection in waiting:
+            connection.close()
+        stop_group(server)
