@@ -190,8 +190,8 @@ def create_user_command(username: str, role: str, display_name: str, password: s
 def set_password_command(username: str) -> None:
     """Set a new password for USERNAME: asked twice, or read from BERAAD_NEW_PASSWORD when set.
 
-    Every sign-in of the user ends, a required password change is dropped, and the account's
-    sign-in wait is lifted."""
+    Every sign-in of the user ends, their API tokens are revoked, a required password change is
+    dropped, and the account's sign-in wait is lifted."""
     from .auth import service as accounts
     from .auth import throttle
 
@@ -204,13 +204,16 @@ def set_password_command(username: str) -> None:
             f"New password for {user.username} (10+ characters)", hide_input=True, confirmation_prompt=True
         )
     try:
-        accounts.set_password(user, password)
+        revoked = accounts.reset_password(user, password)
     except accounts.AccountError as error:
         db.session.rollback()
         _fail(f"Password not changed: {error}")
     db.session.commit()
     throttle.clear(user.username)
-    click.echo(f"Password of {user.username!r} changed; every sign-in of this user has ended.")
+    click.echo(
+        f"Password of {user.username!r} changed; every sign-in of this user has ended"
+        + (f" and {revoked} API token(s) were revoked." if revoked else ".")
+    )
 
 
 @click.command("serve")

@@ -889,26 +889,50 @@ def test_a_weak_new_password_keeps_the_requirement(app, reset_fiona):
 
 def test_the_api_refuses_a_user_who_must_choose_a_new_password(app, admin, create_user):
     fiona = create_user("fiona")
-    with app.app_context():
-        _row, token = tokens.create_token(db.session.get(User, fiona), "script")
-        db.session.commit()
-    bearer = {"Authorization": f"Bearer {token}"}
-    assert new_client(app).get("/api/v1/me", headers=bearer).status_code == 200
-
     password = one_time_password_in(set_one_time_password(admin, fiona).text)
-
-    response = new_client(app).get("/api/v1/me", headers=bearer)
+    browser = new_client(app)  # the signed-in browser's own API calls (her tokens were revoked)
+    login(browser, "fiona", password)
+    response = browser.get("/api/v1/me")
     assert response.status_code == 403
     assert response.json["error"]["code"] == "password_change_required"
     assert "new password" in response.json["error"]["message"]
-    browser = new_client(app)  # the signed-in browser's own API calls are refused the same way
-    login(browser, "fiona", password)
-    by_cookie = browser.get("/api/v1/me")
-    assert by_cookie.status_code == 403 and by_cookie.json["error"]["code"] == "password_change_required"
+    with app.app_context():  # a token made now, as by a script with database access, is refused too
+        user = db.session.get(User, fiona)
+        _row, token = tokens.create_token(user, "script")
+        db.session.commit()
+    by_token = new_client(app).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert by_token.status_code == 403 and by_token.json["error"]["code"] == "password_change_required"
 
     change_password(browser, password, NEW_PASSWORD)
 
-    assert new_client(app).get("/api/v1/me", headers=bearer).status_code == 200
+    assert browser.get("/api/v1/me").status_code == 200
+
+
+def test_a_password_reset_revokes_the_users_api_tokens(app, admin, create_user, runner, monkeypatch):
+    """Whoever knew the old password could have made a token; a reset ends that access too.
+    (Choosing a new password oneself keeps one's tokens: that is no sign of a takeover.)"""
+    fiona = create_user("fiona")
+
+    def new_token(name: str) -> dict:
+        with app.app_context():
+            _row, token = tokens.create_token(db.session.get(User, fiona), name)
+            db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    by_admin, kept = new_token("script"), new_token("second")
+    password = one_time_password_in(set_one_time_password(admin, fiona).text)
+    for bearer in (by_admin, kept):
+        assert new_client(app).get("/api/v1/me", headers=bearer).status_code == 401
+    browser = new_client(app)
+    login(browser, "fiona", password)
+    change_password(browser, password, NEW_PASSWORD)
+    own = new_token("after the reset")
+    assert new_client(app).get("/api/v1/me", headers=own).status_code == 200
+
+    monkeypatch.setenv("BERAAD_NEW_PASSWORD", "yet another passphrase")
+    result = runner.invoke(args=["set-password", "fiona"])
+    assert result.exit_code == 0 and "1 API token(s) were revoked" in result.output, result.output
+    assert new_client(app).get("/api/v1/me", headers=own).status_code == 401
 
 
 def test_admin_cannot_set_a_one_time_password_for_themselves(app, admin):

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Role, User
+from . import tokens
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD_LENGTH = 10
@@ -106,15 +107,24 @@ def generate_one_time_password() -> str:
 def set_one_time_password(user: User, acting: User) -> str:
     """Give user a random password they must change at their next sign-in; return it (shown once).
 
-    Every login cookie of user stops working. Administrators change their own password on their
-    account page, never this way."""
+    Every login cookie of user stops working, and so does every API token (see reset_password).
+    Administrators change their own password on their account page, never this way."""
     if user.id == acting.id:
         raise AccountError(_l("Change your own password on your account page."))
     password = generate_one_time_password()
-    set_password(user, password)
+    reset_password(user, password)
     user.must_change_password = True
     db.session.flush()
     return password
+
+
+def reset_password(user: User, new: str) -> int:
+    """A password set for the user by someone else (an administrator, an operator): usually
+    because it was forgotten or may be known to someone else. Besides ending every sign-in, it
+    revokes every API token, which the one who knew the password could have made. Returns how
+    many tokens were revoked."""
+    set_password(user, new)
+    return tokens.revoke_all(user)
 
 
 def invalidate_sessions(user: User) -> None:

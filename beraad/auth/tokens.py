@@ -64,3 +64,13 @@ def revoke(row: AccessToken) -> None:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         db.session.flush()
+
+
+def revoke_all(user: User) -> int:
+    """Revoke every live token of user (a password reset: the account may have been taken over);
+    return how many were live."""
+    live = [row for row in tokens_of(user) if row.revoked_at is None]
+    for row in live:
+        row.revoked_at = utcnow()
+    db.session.flush()
+    return len(live)

@@ -161,7 +161,11 @@ def set_one_time_password(user_id: int):
     db.session.commit()
     throttle.clear(user.username)
     flash(
-        _("%(name)s is signed out everywhere and must choose a new password at sign-in.", name=user.username),
+        _(
+            "%(name)s is signed out everywhere, their API tokens are revoked, and they must choose a "
+            "new password at sign-in.",
+            name=user.username,
+        ),
         "success",
     )
     return _users_page(NewUserForm(formdata=None), one_time=(user, password))
