@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .network import normalise_base_url
 
@@ -25,7 +26,10 @@ ENVIRONMENT_VARIABLES = {
     "BERAAD_FOUR_EYES": "1",
     "BERAAD_BASE_URL": "the address of the request (`beraad serve` on 0.0.0.0 sets this machine's)",
     "BERAAD_PRODUCTION": "0",
+    "BERAAD_TIMEZONE": "Europe/Amsterdam: the local time of a session's start and end in its summary",
+    "BERAAD_ORGANISATION": "empty: the team or organisation named on every page of a summary",
 }
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 SUPPORTED_LANGUAGES = ("nl", "en")
 
@@ -76,6 +80,7 @@ def from_environment(folder: Path) -> dict:
     language = os.environ.get("BERAAD_LANGUAGE", "nl")
     if language not in SUPPORTED_LANGUAGES:
         raise ConfigurationError(f"BERAAD_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    timezone = timezone_from_environment()
     if not os.environ.get("DATABASE_URL"):
         make_instance_folder(folder)  # the default SQLite file goes there
     return {
@@ -88,7 +93,24 @@ def from_environment(folder: Path) -> dict:
         "TRUSTED_PROXIES": _int_env("BERAAD_TRUSTED_PROXIES", 0, minimum=0),
         "BERAAD_FOUR_EYES": os.environ.get("BERAAD_FOUR_EYES", "1") != "0",
         "BERAAD_BASE_URL": base_url_from_environment(),
+        "TIMEZONE": timezone,
+        "BABEL_DEFAULT_TIMEZONE": timezone,  # the interface shows times in the same zone
+        "ORGANISATION": " ".join(os.environ.get("BERAAD_ORGANISATION", "").split()),
     }
+
+
+def timezone_from_environment() -> str:
+    """BERAAD_TIMEZONE: an IANA time zone name, "Europe/Amsterdam" when unset.
+
+    An unknown name is a ConfigurationError naming the setting."""
+    name = os.environ.get("BERAAD_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigurationError(
+            f"BERAAD_TIMEZONE must be a time zone name such as Europe/Amsterdam, got {name!r}"
+        ) from None
+    return name
 
 
 def base_url_from_environment() -> str:
@@ -107,7 +129,9 @@ DEFAULTS = {
     "DILEMMA_BANK_DIR": str(REPO_ROOT / "dilemma_bank"),
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
     "BABEL_DEFAULT_LOCALE": "nl",
-    "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+    "BABEL_DEFAULT_TIMEZONE": DEFAULT_TIMEZONE,
+    "TIMEZONE": DEFAULT_TIMEZONE,
+    "ORGANISATION": "",
     "LANGUAGES": SUPPORTED_LANGUAGES,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

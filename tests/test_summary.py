@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import csv
 import importlib
+import importlib.util
 import io
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import markdown
 import pytest
@@ -71,7 +77,7 @@ PENDING = "Deze bijdrage wacht nog op moderatie."
 HIDDEN_EVALUATION_TEXT = "Meer tijd voor de dialoog"  # one of two answers: below k
 MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
              "september", "oktober", "november", "december"]  # fmt: skip
-CSV_COLUMNS = 12
+CSV_COLUMNS = 14
 STEPS_NL = [
     # position, title, planned (+ added minutes), actual minutes on the timer
     (0, "Inleiding", 5, 6),
@@ -117,15 +123,17 @@ def long_date_nl(iso: str) -> str:
     return f"{day} {MONTHS_NL[month - 1]} {year}"
 
 
-def csv_rows(text: str) -> list[list[str]]:
-    rows = list(csv.reader(io.StringIO(text)))
+def csv_rows(text: str, delimiter: str = ";") -> list[list[str]]:
+    """The CSV's rows: a Dutch session's is separated by ';', an English one's by ','; both have a BOM."""
+    assert text.startswith("\ufeff"), text[:20]
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=delimiter))
     assert rows, "the CSV has no header"
     assert all(len(row) == CSV_COLUMNS for row in rows), [len(row) for row in rows]
     return rows
 
 
-def csv_records(text: str) -> list[dict[str, str]]:
-    header, *rows = csv_rows(text)
+def csv_records(text: str, delimiter: str = ";") -> list[dict[str, str]]:
+    header, *rows = csv_rows(text, delimiter)
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
@@ -502,7 +510,9 @@ def test_summary_follows_the_session_language(app, run_session):
     ):
         assert heading in text
     assert "Naar welke kant" not in text and "Stappen" not in text
-    assert csv_rows(table)[0][2:4] == ["Step", "Question"]
+    assert csv_rows(table, ",")[0] == ["Kind", "Key", "Step", "Dilemma", "Question", "Type", "Option",
+                                       "Text", "Count", "Percent", "Answers", "Shown", "Percent before",
+                                       "Average"]  # fmt: skip
 
 
 def test_summary_round_trips_through_its_dict(app, run_session):
@@ -536,7 +546,8 @@ def test_markdown_csv_and_print_view_follow_the_consent(
 ):
     ran = run_session(consent=consent, redacted=redacted)
     summary, text, table = exports_of(app, ran.session_id)
-    assert summary.dilemmas == (DilemmaSummary(DILEMMA_TITLE, expected, consent),)
+    # The dilemma method: someone brought this case in, so the summary speaks of their consent.
+    assert summary.dilemmas == (DilemmaSummary(DILEMMA_TITLE, expected, consent, presenter_consent=True),)
     assert remark in text and MORAL_QUESTION in text
     if consent == "redacted":
         assert "de conclusies te verzachten" in text
@@ -584,7 +595,7 @@ def test_redacted_consent_needs_a_text_and_a_closed_session_refuses_changes(app,
             sessions.set_case_consent(session, "everything")
         assert (session.case_consent, session.case_redacted) == ("full", "")
         sessions.set_case_consent(session, "redacted", f"  {REDACTED}  ")
-        assert build_summary(session).dilemmas[0] == DilemmaSummary(DILEMMA_TITLE, REDACTED, "redacted")
+        assert build_summary(session).dilemmas[0] == DilemmaSummary(DILEMMA_TITLE, REDACTED, "redacted", True)
         sessions.close_session(session)
         db.session.commit()
         with pytest.raises(sessions.SessionClosedError):
@@ -633,11 +644,11 @@ def test_markdown_has_every_section_in_order(app, run_session):
     _summary, text, _table = exports_of(app, run_session().session_id)
     sections = [
         f"# {TITLE}",
-        f"- Datum: {long_date_nl(DAY)}",
+        f"- Datum: {long_date_nl(DAY)}, ",
         "- Methode: Dilemmamethode",
         "- Gespreksleider: Anna de Vries",
         "- Deelnemers: 5",
-        "- Tijd: 97 min (gepland 90 min)",
+        "- Tijd: gepland 90 min, werkelijk 97 min",
         f"## Dilemma: {DILEMMA_TITLE}",
         FULL_SENTENCE,
         "## Stappen",
@@ -655,14 +666,14 @@ def test_markdown_has_every_section_in_order(app, run_session):
     positions = [text.find(section) for section in sections]
     assert -1 not in positions, [s for s, p in zip(sections, positions, strict=True) if p == -1]
     assert positions == sorted(positions)
-    assert "Tijd: 15 min (gepland 18)" in text  # a step with added minutes
+    assert "Tijd: gepland 18 min, werkelijk 15 min" in text  # a step with added minutes
     assert "| A. Je past de conclusies aan. | 3 | 60% |" in text
     assert "| A. Je past de conclusies aan. | 1 | 60% → 20% |" in text  # the before/after shift
     assert "| integriteit. Integriteit | 27 punten | 96% |" in text
     assert "2 antwoorden — resultaten worden pas getoond vanaf 3 antwoorden" in text
     assert "| Bezwaar schriftelijk vastleggen | onderzoeker | 1 juni 2030 |" in text
     assert "| Protocol bespreken in het MT | — | — |" in text
-    assert "5 antwoorden · gemiddelde 4.0" not in text and "4 antwoorden · gemiddelde 4.0" in text
+    assert "5 antwoorden · gemiddelde 4,0" not in text and "4 antwoorden · gemiddelde 4,0" in text
     assert text.endswith("\n") and not text.endswith("\n\n")
 
 
@@ -687,43 +698,45 @@ def test_print_view_escapes_notes(app, client, auth, run_session):
 def test_csv_has_one_row_per_option_with_counts_percents_and_before(app, run_session):
     _summary, _text, table = exports_of(app, run_session().session_id)
     header = csv_rows(table)[0]
-    assert header == ["kind", "poll", "Stap", "Vraag", "type", "option", "label", "Aantal", "Procent",
-                      "answers", "Getoond", "before_percent"]  # fmt: skip
+    assert header == ["Soort", "Code", "Stap", "Dilemma", "Vraag", "Type", "Optie", "Tekst", "Aantal",
+                      "Procent", "Antwoorden", "Getoond", "Procent eerder", "Gemiddelde"]  # fmt: skip
     records = csv_records(table)
     by_poll: dict[str, list[dict]] = {}
     for record in records:
-        by_poll.setdefault(record["poll"], []).append(record)
+        by_poll.setdefault(record["Code"], []).append(record)
 
     def cells(key: str, *columns: str) -> list[tuple]:
         return [tuple(r[c] for c in columns) for r in by_poll[key]]
 
-    columns = ("option", "label", "Aantal", "Procent", "answers", "Getoond", "before_percent")
+    columns = ("Optie", "Tekst", "Aantal", "Procent", "Antwoorden", "Getoond", "Procent eerder", "Gemiddelde")
+    assert cells("moreel-dilemma", "Soort", "Type") == [("stemming", "keuze")] * 3
     assert cells("moreel-dilemma", *columns) == [
-        ("A", "Je past de conclusies aan.", "3", "60", "5", "yes", ""),
-        ("B", "Je legt je bezwaar vast.", "1", "20", "5", "yes", ""),
-        ("C", "'" + FORMULA, "1", "20", "5", "yes", ""),  # neutralised for spreadsheets
+        ("A", "Je past de conclusies aan.", "3", "60", "5", "ja", "", ""),
+        ("B", "Je legt je bezwaar vast.", "1", "20", "5", "ja", "", ""),
+        ("C", "'" + FORMULA, "1", "20", "5", "ja", "", ""),  # neutralised for spreadsheets
     ]
     assert cells("conclusie", *columns) == [
-        ("A", "Je past de conclusies aan.", "1", "20", "5", "yes", "60"),
-        ("B", "Je legt je bezwaar vast.", "4", "80", "5", "yes", "20"),
-        ("C", "'" + FORMULA, "0", "0", "5", "yes", "20"),
+        ("A", "Je past de conclusies aan.", "1", "20", "5", "ja", "60", ""),
+        ("B", "Je legt je bezwaar vast.", "4", "80", "5", "ja", "20", ""),
+        ("C", "'" + FORMULA, "0", "0", "5", "ja", "20", ""),
     ]
-    assert cells("waarden-en-normen", "option", "label", "Aantal", "Procent") == [
-        (key, label, str(points), str(percent)) for key, label, points, percent in RANKING_ROWS
+    assert cells("waarden-en-normen", "Type", "Optie", "Tekst", "Aantal", "Procent") == [
+        ("rangorde", key, label, str(points), str(percent)) for key, label, points, percent in RANKING_ROWS
     ]
-    # Below k: one row, only the count, shown 'no'.
+    # Below k: one row, only the count, shown 'nee'.
     for kind, key in (
-        ("poll", "eigen-afweging"),
-        ("evaluation", "kijk-veranderd"),
-        ("evaluation", "verbeterpunt"),
+        ("stemming", "eigen-afweging"),
+        ("evaluatie", "kijk-veranderd"),
+        ("evaluatie", "verbeterpunt"),
     ):
-        assert cells(key, "kind", *columns) == [(kind, "", "", "", "", "2", "no", "")]
-    assert {r["kind"] for r in by_poll["herkenbaar"]} == {"evaluation"}
-    assert cells("herkenbaar", "option", "Aantal", "Procent")[2:] == [
-        ("3", "1", "25"),
-        ("4", "2", "50"),
-        ("5", "1", "25"),
+        assert cells(key, "Soort", *columns) == [(kind, "", "", "", "", "2", "nee", "", "")]
+    assert {(r["Soort"], r["Type"]) for r in by_poll["herkenbaar"]} == {("evaluatie", "schaal")}
+    assert cells("herkenbaar", "Optie", "Aantal", "Procent", "Gemiddelde")[2:] == [
+        ("3", "1", "25", "4,0"),
+        ("4", "2", "50", "4,0"),
+        ("5", "1", "25", "4,0"),
     ]
+    assert {r["Gemiddelde"] for r in by_poll["vrij-spreken"]} == {"4,8"}  # a decimal comma
     assert len(by_poll["cijfer"]) == 10
     assert not any(cell.startswith(("=", "+", "@")) for row in csv_rows(table) for cell in row)
 
@@ -862,14 +875,14 @@ def test_markdown_quotes_the_text_on_screen_under_its_step(app, screen_session):
 def test_csv_has_a_screen_row_per_step_with_text_on_screen(app, screen_session):
     _summary, _text, table = exports_of(app, screen_session())
     records = csv_records(table)
-    screen = [record for record in records if record["kind"] == "screen"]
+    screen = [record for record in records if record["Soort"] == "scherm"]
     assert [(record["Stap"], record["Vraag"]) for record in screen] == [
         ("De casus", SCREEN_QUESTION),
         ("Morele vraag en dilemma", SCREEN_MARKUP),
     ]
     assert records[: len(screen)] == screen  # before the polls, like the steps in the summary
     assert all(value == "" for record in screen for key, value in record.items() if key not in
-               ("kind", "Stap", "Vraag"))  # fmt: skip
+               ("Soort", "Stap", "Vraag"))  # fmt: skip
 
 
 def test_print_view_shows_the_text_on_screen_under_its_step(app, client, auth, screen_session):
@@ -899,7 +912,7 @@ def test_blank_text_on_screen_shows_no_label_and_a_formula_is_neutralised():
     summary = screen_summary("", "  \n\t ", "=HYPERLINK(1)", language="en")
     text, table = to_markdown(summary), to_csv(summary)
     assert text.count("On screen") == 1 and "> =HYPERLINK(1)" in text
-    assert [record["Question"] for record in csv_records(table) if record["kind"] == "screen"] == [
+    assert [record["Question"] for record in csv_records(table, ",") if record["Kind"] == "screen"] == [
         "'=HYPERLINK(1)"
     ]
 
@@ -1072,18 +1085,19 @@ def test_odd_sessions_give_a_summary_and_valid_markdown_and_csv(app, client, aut
         assert section in text
     assert "_Geen bijdragen vrijgegeven._" in text and "_Geen evaluatie ingevuld._" in text
     rows = csv_rows(table)
-    assert rows[0][0] == "kind"
+    assert rows[0][0] == "Soort"
     if name == "never-started":
         assert summary.polls == () and summary.actual_minutes == 0 and len(rows) == 1
-        assert summary.date == utcnow().date().isoformat()  # not started: the day it was created
+        # Not started: the day it was created, in the organisation's time zone.
+        assert summary.date == datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat()
         assert "_Er is niet gestemd._" in text and "_Geen actiepunten._" in text
     elif name == "nothing-answered":
         assert [(p.key, p.count, p.shown, p.rows) for p in summary.polls] == [
             ("moreel-dilemma", 0, False, ())
         ]
         assert rows[1:] == [
-            ["poll", "moreel-dilemma", "Morele vraag en dilemma", "Naar welke kant neig je nu?",
-             "choice", "", "", "", "", "0", "no", ""],
+            ["stemming", "moreel-dilemma", "Morele vraag en dilemma", "", "Naar welke kant neig je nu?",
+             "keuze", "", "", "", "", "0", "nee", "", ""],
         ]  # fmt: skip
         assert all(not step.notes for step in summary.steps)
         assert text.count("_Geen notities._") == 10
@@ -1119,3 +1133,295 @@ def test_odd_sessions_give_a_pdf_that_opens(app, client, auth, odd_session, name
         assert text.count("reünie.") > 500  # the note is all there, not cut off
     if name == "emoji-rtl":
         assert "Bespreek het" in pdf_text(response.data)
+
+
+# --- the summary a coordinator files: times, dilemmas, consent, organisation, pages -----------------
+
+GAME_TITLE = "Dilemmaspel in het werkoverleg"
+GAME_SLUGS = ("rapport-bijstellen", "geschenk-leverancier")
+GAME_DILEMMAS = ("Het rapport bijstellen", "Een kerstpakket van de leverancier")
+GIFT_OPTIONS = ("Je houdt het pakket.", "Je stuurt het pakket terug.", "Je meldt het bij je leidinggevende.")
+GAME_MINUTES = [4, 3, 2, 9, 2, 3, 2, 11, 2, 6]  # per step, in order
+ORGANISATION = "Gemeente Voorbeeld, team Vergunningen"
+GAME_REMARKS = ("Meer dilemma's", "Kortere uitleg", "Goed tempo")
+
+
+@pytest.fixture
+def game_session(app, content, facilitator):
+    """Return a function that runs a dilemma game on two cases from the bank (five phones, both polls
+    per dilemma answered, the evaluation filled in) and returns the session's id."""
+
+    def make(language: str = "nl", consent: str = "full") -> int:
+        with app.app_context():
+            session = sessions.create_session(
+                db.session.get(User, facilitator),
+                methods_service.get_method("dilemmaspel"),
+                [bank.get_by_slug(slug) for slug in GAME_SLUGS],
+                GAME_TITLE,
+                language,
+                3,
+                facilitator_name="Bram Jansen",
+            )
+            db.session.commit()
+            members = [vote.join(session, vote.new_token()) for _ in range(5)]
+            for text in GIFT_OPTIONS:  # the second case has no fixed choices of its own
+                sessions.add_alternative(session, 1, text)
+            db.session.commit()
+            sessions.start_session(session, now=at(0))
+            choices = {0: ("AABBA", "ABBBB"), 1: ("ABCCB", "BBCCC")}  # per dilemma: first, again
+            moment = 0
+            for step, minutes in zip(session.steps, GAME_MINUTES, strict=True):
+                if step.position:
+                    sessions.go_to_step(session, step.position, now=at(moment))
+                moment += minutes
+                for poll in [poll for poll in session.polls if poll.position == step.position]:
+                    sessions.open_poll(session, poll)
+                    again = poll.key == "opnieuw-kiezen"
+                    for member, choice in zip(members, choices[poll.dilemma_index][again], strict=True):
+                        db.session.commit()
+                        vote.begin_write()
+                        vote.submit_answer(session.join_code, poll.id, member, {"choice": choice})
+                        db.session.commit()
+                    sessions.close_poll(session, poll)
+                    db.session.commit()
+            evaluation.set_open(session, True)
+            for index, member in enumerate(members):
+                db.session.commit()
+                vote.begin_write()
+                answers = {"herkenbaar": str(3 + index % 3), "vrij-spreken": str(4 + index % 2),
+                           "cijfer": str(6 + index), "verbeterpunt": GAME_REMARKS[index % 3]}  # fmt: skip
+                evaluation.submit(session, member, answers)
+                db.session.commit()
+            evaluation.set_open(session, False)
+            if consent != "full":
+                sessions.set_case_consent(session, consent)
+            sessions.close_session(session, now=at(moment))
+            db.session.commit()
+            return session.id
+
+    return make
+
+
+def test_actual_time_is_counted_in_seconds(app, client, auth, new_session):
+    # Eight steps of 20 seconds: 2 min 40 s, where adding each step's rounded minutes gave 0 min.
+    session_id = new_session()
+    with app.app_context():
+        session = load(session_id)
+        sessions.start_session(session, now=T0)
+        for position in range(1, 8):
+            sessions.go_to_step(session, position, now=T0 + timedelta(seconds=20 * position))
+        sessions.close_session(session, now=T0 + timedelta(seconds=160))
+        db.session.commit()
+    summary = summary_of(app, session_id)
+    assert [step.actual_seconds for step in summary.steps] == [20] * 8 + [0, 0]
+    assert (summary.actual_seconds, summary.actual_minutes) == (160, 3)
+    auth.login("anna", role="facilitator")
+    html = download(client, session_id, "html").get_data(as_text=True)
+    assert "gepland 90 min, werkelijk 2 min 40 s" in html
+    # A session under ten minutes: every step to the second too (and they add up).
+    assert html.count("werkelijk 0 min 20 s") == 8 and html.count("werkelijk 0 min 0 s") == 2
+    pdf_or_skip()
+    text = pdf_text(download(client, session_id, "pdf").data)
+    assert "Tijd gepland 90 min, werkelijk 2 min 40 s" in text
+    assert text.count("werkelijk 0 min 20 s") == 8 and "werkelijk 3 min" not in text
+
+
+@pytest.mark.parametrize("timezone", ["Europe/Amsterdam", "Asia/Tokyo", "America/New_York"])
+def test_start_and_end_in_the_configured_time_zone(app, client, auth, run_session, timezone):
+    app.config["TIMEZONE"] = timezone
+    ran = run_session()
+    local = ZoneInfo(timezone)
+    start = T0.replace(tzinfo=UTC).astimezone(local)
+    end = (at(100)).replace(tzinfo=UTC).astimezone(local)  # closed at 100 min 20 s: to the minute
+    expected = f"{long_date_nl(start.date().isoformat())}, {start:%H:%M}–{end:%H:%M}"
+    summary = summary_of(app, ran.session_id)
+    assert (summary.started_at, summary.timezone) == (T0.isoformat(timespec="minutes"), timezone)
+    assert summary.date == start.date().isoformat()
+    auth.login("anna", role="facilitator")
+    assert expected in download(client, ran.session_id, "html").get_data(as_text=True)
+    pdf_or_skip()
+    assert f"Datum {expected} Methode" in pdf_text(download(client, ran.session_id, "pdf").data)
+
+
+def test_a_session_not_started_has_no_times(app, client, auth, new_session):
+    session_id = new_session()
+    summary = summary_of(app, session_id)
+    assert (summary.started_at, summary.closed_at, summary.status) == (None, None, "lobby")
+    auth.login("anna", role="facilitator")
+    html = download(client, session_id, "html").get_data(as_text=True)
+    day = long_date_nl(summary.date)
+    assert f"<dd>{day}</dd>" in html and "begonnen" not in html
+    pdf_or_skip()
+    assert f"Datum {day} Methode" in pdf_text(download(client, session_id, "pdf").data)
+
+
+def test_game_polls_are_headed_and_grouped_by_their_dilemma(app, client, auth, game_session):
+    session_id = game_session()
+    summary = summary_of(app, session_id)
+    assert [(poll.key, poll.dilemma_title) for poll in summary.polls] == [
+        ("eigen-keuze", GAME_DILEMMAS[0]), ("opnieuw-kiezen", GAME_DILEMMAS[0]),
+        ("eigen-keuze", GAME_DILEMMAS[1]), ("opnieuw-kiezen", GAME_DILEMMAS[1]),
+    ]  # fmt: skip
+    auth.login("anna", role="facilitator")
+    html = download(client, session_id, "html").get_data(as_text=True)
+    polls = between(html, "<h2>Stemmingen</h2>", "<h2>Anonieme bijdragen</h2>")
+    headings = re.findall(r'<h3 class="print-dilemma">(.*?)</h3>', polls)
+    assert headings == [f"Dilemma: {title}" for title in GAME_DILEMMAS]
+    for title in GAME_DILEMMAS:
+        group = polls[polls.index(f"Dilemma: {title}</h3>") :]
+        assert f'Wat zou jij doen? <small class="muted">(Dilemma: {title} · Stap: Kies voor jezelf)' in group
+    pdf_or_skip()
+    text = pdf_text(download(client, session_id, "pdf").data)
+    polls = between(text, "Stemmingen", "Anonieme bijdragen")
+    for title in GAME_DILEMMAS:
+        assert (
+            f"Dilemma: {title} Wat zou jij doen? Dilemma: {title} · Stap: Kies voor jezelf · 5 antwoorden"
+            in polls
+        )
+        assert f"Wat zou jij nu doen? Dilemma: {title} · Stap: Opnieuw kiezen" in polls
+    assert "Je meldt het bij je leidinggevende." in polls
+
+
+@pytest.mark.parametrize("consent", ["question", "full"])
+def test_the_case_presenter_is_only_named_where_someone_brought_the_case_in(
+    app, client, auth, run_session, game_session, consent
+):
+    method_case = run_session(consent=consent).session_id
+    game = game_session(consent=consent)
+    presenter = [dilemma.presenter_consent for dilemma in summary_of(app, method_case).dilemmas]
+    assert presenter == [consent != "full"]  # the dilemma method: a case presenter, when not in full
+    assert [dilemma.presenter_consent for dilemma in summary_of(app, game).dilemmas] == [False, False]
+    auth.login("anna", role="facilitator")
+    bodies = {"method": download(client, method_case, "html").get_data(as_text=True),
+              "game": download(client, game, "html").get_data(as_text=True)}  # fmt: skip
+    if importlib.util.find_spec("reportlab"):
+        bodies |= {f"{name} pdf": pdf_text(download(client, session_id, "pdf").data)
+                   for name, session_id in (("method", method_case), ("game", game))}  # fmt: skip
+    for name, body in bodies.items():
+        remark = "Alleen de morele vraag, op verzoek van de casusinbrenger."
+        if name.startswith("method") and consent == "question":
+            assert remark in body, name
+        else:
+            assert "casusinbrenger" not in body.replace("De casusinbrenger zei", ""), (
+                name
+            )  # a note quotes one
+            assert ("Alleen de morele vraag uit de casus." in body) == (consent == "question"), name
+
+
+def test_presenter_methods_are_methods_on_one_case():
+    from beraad.summary.build import PRESENTER_METHODS
+
+    methods = {method.key: method for method in load_methods(Path(__file__).parent.parent / "methods")}
+    for key in PRESENTER_METHODS:
+        assert key in methods and tuple(methods[key].dilemmas) == (1, 1), key
+    assert {"cura", "dilemmamethode", "nijmeegse-methode", "tien-stappen-afweging"} <= PRESENTER_METHODS
+    # Cases from the bank: nobody brought them in.
+    for key in ("dilemmaspel", "kort-beraad", "integriteitsdialoog", "socratisch-gesprek", "crisissimulatie"):
+        assert key in methods and key not in PRESENTER_METHODS, key
+
+
+def test_organisation_in_the_summary_print_view_and_pdf(app, client, auth, run_session):
+    app.config["ORGANISATION"] = ORGANISATION
+    ran = run_session()
+    assert summary_of(app, ran.session_id).organisation == ORGANISATION
+    auth.login("anna", role="facilitator")
+    html = download(client, ran.session_id, "html").get_data(as_text=True)
+    assert f"<dt>Organisatie</dt><dd>{ORGANISATION}</dd>" in html
+    pdf_or_skip()
+    body = download(client, ran.session_id, "pdf").data
+    reader = pdf_reader(body)
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        assert f"{ORGANISATION} · {TITLE}" in page.extract_text()
+    assert reader.metadata.subject == f"Verslag moreel beraad · {ORGANISATION}"
+    assert reader.metadata.creation_date == at(100).replace(tzinfo=UTC)  # closed, to the minute
+
+
+def test_print_view_evaluation_is_one_table_with_local_numbers(app, client, auth, run_session):
+    ran = run_session(language="en")
+    auth.login("anna", role="facilitator")
+    html = download(client, ran.session_id, "html").get_data(as_text=True)
+    table = between(html, '<table class="table print-evaluation">', "</table>")
+    assert table.count("<tr>") == 1 + 5  # the header and the five items answered
+    assert "1: 0 · 2: 0 · 3: 1 · 4: 2 · 5: 1" in table and ">4.8<" in table
+    assert "results are only shown from 3 answers" in table  # below k: the n only
+    assert HIDDEN_EVALUATION_TEXT not in html
+    dutch = download(client, run_session().session_id, "html").get_data(as_text=True)
+    assert ">4,8<" in between(dutch, "print-evaluation", "</table>")
+
+
+# --- configuration --------------------------------------------------------------------------------
+
+
+def test_timezone_and_organisation_come_from_the_environment(monkeypatch, tmp_path):
+    from beraad.config import DEFAULTS, ConfigurationError, from_environment
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.delenv("BERAAD_TIMEZONE", raising=False)
+    monkeypatch.delenv("BERAAD_ORGANISATION", raising=False)
+    config = from_environment(tmp_path)
+    assert (config["TIMEZONE"], config["ORGANISATION"]) == ("Europe/Amsterdam", "")
+    assert (DEFAULTS["TIMEZONE"], DEFAULTS["ORGANISATION"]) == ("Europe/Amsterdam", "")
+    monkeypatch.setenv("BERAAD_TIMEZONE", "Europe/Brussels")
+    monkeypatch.setenv("BERAAD_ORGANISATION", "  Provincie   Voorbeeld ")
+    config = from_environment(tmp_path)
+    assert (config["TIMEZONE"], config["BABEL_DEFAULT_TIMEZONE"]) == ("Europe/Brussels", "Europe/Brussels")
+    assert config["ORGANISATION"] == "Provincie Voorbeeld"
+    for wrong in ("Europe/Amsterdm", "CET+1", "../../etc/passwd", "/etc/localtime"):
+        monkeypatch.setenv("BERAAD_TIMEZONE", wrong)
+        with pytest.raises(ConfigurationError, match="BERAAD_TIMEZONE must be a time zone name"):
+            from_environment(tmp_path)
+
+
+# --- the pages, to look at ------------------------------------------------------------------------
+
+PAGES = Path(__file__).resolve().parent.parent / "test-output" / "summary-pages"
+
+
+def rasterise_pages(pdf: bytes, name: str) -> list[Path]:
+    """Every page as test-output/summary-pages/<name>-<page>.png (pdftoppm, poppler-utils)."""
+    binary = shutil.which("pdftoppm")
+    if binary is None:
+        message = "pdftoppm (Debian package poppler-utils) is not installed"
+        if os.environ.get("BERAAD_REQUIRE_CHROMIUM") == "1":
+            pytest.fail(f"{message}, and BERAAD_REQUIRE_CHROMIUM=1 requires it")
+        pytest.skip(f"{message}; install it to look at the summary's pages")
+    PAGES.mkdir(parents=True, exist_ok=True)
+    for old in PAGES.glob(f"{name}-*.png"):
+        old.unlink()
+    (PAGES / f"{name}.pdf").write_bytes(pdf)
+    subprocess.run([binary, "-r", "80", "-png", str(PAGES / f"{name}.pdf"), str(PAGES / name)], check=True,
+                   timeout=120)  # fmt: skip
+    return sorted(PAGES.glob(f"{name}-*.png"))
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_realistic_summaries_render_page_by_page(app, backend, run_session, game_session, language):
+    if backend != "sqlite":
+        pytest.skip("the pages are the same on both databases: rendered once, from SQLite")
+    pdf_or_skip()
+    from beraad.summary.pdf import render_pdf
+
+    app.config["ORGANISATION"] = ORGANISATION
+    title = TITLE if language == "nl" else "Deliberation on the report"
+    sessions_by_name = {
+        "dilemmamethode": run_session(title=title, language=language, consent="question").session_id,
+        "dilemmaspel": game_session(language=language),
+    }
+    for name, session_id in sessions_by_name.items():
+        summary = summary_of(app, session_id)
+        pdf = render_pdf(summary)
+        reader = pdf_reader(pdf)
+        pngs = rasterise_pages(pdf, f"{name}-{language}")
+        assert len(pngs) == len(reader.pages) >= 2
+        pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+        # Whatever the page breaks: every poll with all its options on one page.
+        for poll in summary.polls:
+            where = [number for number, page in enumerate(pages) if poll.question in page]
+            assert where, poll.question
+            if poll.shown:
+                assert any(poll.rows[-1].label in pages[number] for number in where), poll.question
+        evaluation = [number for number, page in enumerate(pages) if summary.evaluation[0].question in page]
+        assert len(evaluation) == 1
+        assert all(item.question in pages[evaluation[0]] for item in summary.evaluation)

@@ -1,6 +1,17 @@
 """Dilemma bank pages: browse and search, read, write, review, publish, history."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,9 +19,10 @@ from ..auth.access import curator_required
 from ..extensions import db
 from ..models import Dilemma, DilemmaStatus
 from ..render import render_markdown
+from ..urls import external_url
 from . import search, service
 from .forms import DilemmaForm, TransitionForm
-from .loader import DilemmaFileError
+from .loader import SLUG_PATTERN, DilemmaFileError
 
 bp = Blueprint("bank", __name__, url_prefix="/bank")
 
@@ -61,6 +73,48 @@ def index():
         chosen_statuses=chosen_statuses,
         tags=search.tag_values(visible_statuses()),
     )
+
+
+MAX_CARDS = 48  # twelve A4 pages of four cards
+
+
+@bp.route("/cards.pdf")
+@login_required
+def cards():
+    """The chosen dilemmas as printable cards, four to an A4 page (ids as repeated `id` parameters)."""
+    from .cards import CardContent, render_cards  # reportlab is loaded when a PDF is asked for
+
+    ids = [value.strip() for value in request.args.getlist("id") if value.strip()]
+    if not ids:
+        return _no_cards(_("Choose one or more dilemmas to print as cards."))
+    if len(ids) > MAX_CARDS:
+        return _no_cards(_("Choose at most %(max)d dilemmas to print at once.", max=MAX_CARDS))
+    dilemmas = []
+    for slug in dict.fromkeys(ids):  # each card once, in the order asked
+        if len(slug) > 100 or not SLUG_PATTERN.match(slug):
+            abort(404)
+        dilemmas.append(get_dilemma_or_404(slug))
+    content = [
+        CardContent(
+            title=dilemma.title,
+            url=external_url("bank.detail", slug=dilemma.slug),
+            short=dilemma.short or "",
+            body=dilemma.body or "",
+            options=dilemma.options or (),
+            language=dilemma.language or "nl",
+        )
+        for dilemma in dilemmas
+    ]
+    response = Response(render_cards(content), content_type="application/pdf")
+    response.headers["Content-Disposition"] = 'attachment; filename="dilemmakaarten.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _no_cards(message: str):
+    """Nothing (or too much) to print: the bank again, with why, as a 400."""
+    flash(message, "error")
+    return make_response(index(), 400)
 
 
 @bp.route("/<slug>")

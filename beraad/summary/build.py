@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
+
+from flask import current_app
 
 from ..models import DeliberationSession
 from ..sessions import service as sessions
 from ..sessions.plan import planned_minutes
 from ..vote import contributions, evaluation
 from ..vote.service import Results, aggregate, results
+from .labels import DEFAULT_TIMEZONE, zone
 from .model import (
     ActionSummary,
     DilemmaSummary,
@@ -19,6 +23,15 @@ from .model import (
 )
 
 CONSENT_CHOICES = ("full", "redacted", "question")
+# The methods in which someone brings in a case of their own (the casusinbrenger), read from the prompts
+# in methods/*.yaml: only there does a summary speak of that person's consent to the case text. The
+# seven questions take a case of one's own or one from the bank; a consent other than "full" says it was
+# someone's own. Not the Socratic dialogue (its bank case only leads to the question; the example is
+# told, not written down), the integrity dialogue (an actor plays a bank case), the short deliberation,
+# the game, the crisis simulation and the large meeting (cases from the bank).
+PRESENTER_METHODS = frozenset(
+    {"dilemmamethode", "cura", "nijmeegse-methode", "tien-stappen-afweging", "zeven-vragen"}
+)
 BOLD_LINE = re.compile(r"^\s*\*\*(.+?)\*\*\s*$", re.M)
 
 
@@ -31,7 +44,9 @@ def moral_question(body: str) -> str:
     return questions[-1].strip() if questions else ""
 
 
-def _poll_summary(key: str, step_title: str, question: str, poll_type: str, res: Results, before=None):
+def _poll_summary(
+    key: str, step_title: str, question: str, poll_type: str, res: Results, before=None, dilemma_title=None
+):
     return PollSummary(
         key=key,
         step_title=step_title,
@@ -43,6 +58,7 @@ def _poll_summary(key: str, step_title: str, question: str, poll_type: str, res:
         texts=tuple(res.texts),
         mean=res.mean,
         before=before,
+        dilemma_title=dilemma_title,
     )
 
 
@@ -58,11 +74,36 @@ def consented_case(session: DeliberationSession, body: str) -> str:
     return body
 
 
+def presenter_consent(session: DeliberationSession) -> bool:
+    """Whether the case text is as a case presenter consented: one case, brought in by someone (a method
+    of PRESENTER_METHODS), and not in full."""
+    return (
+        len(session.dilemmas_snapshot) == 1
+        and session.method_key in PRESENTER_METHODS
+        and session.case_consent != "full"
+    )
+
+
 def _dilemmas(session: DeliberationSession) -> tuple[DilemmaSummary, ...]:
+    presenter = presenter_consent(session)
     return tuple(
-        DilemmaSummary(dilemma["title"], consented_case(session, dilemma["body"]), session.case_consent)
+        DilemmaSummary(
+            dilemma["title"], consented_case(session, dilemma["body"]), session.case_consent, presenter
+        )
         for dilemma in session.dilemmas_snapshot
     )
+
+
+def _dilemma_title(session: DeliberationSession, index: int | None) -> str | None:
+    """The title of the dilemma a step or poll is about, where a session has several of them."""
+    snapshot = session.dilemmas_snapshot
+    if index is None or len(snapshot) < 2 or index >= len(snapshot):
+        return None
+    return snapshot[index]["title"]
+
+
+def _minute(moment) -> str | None:
+    return moment.replace(second=0, microsecond=0).isoformat(timespec="minutes") if moment else None
 
 
 def _aggregates(session: DeliberationSession) -> dict:
@@ -82,7 +123,7 @@ def _aggregates(session: DeliberationSession) -> dict:
         before = by_id.get(poll.compare_with_id)
         summary = _poll_summary(
             poll.key, titles[step.step_key], poll.spec["question"][session.language], poll.type, res,
-            before,
+            before, _dilemma_title(session, poll.dilemma_index),
         )  # fmt: skip
         by_id[poll.id] = summary
         polls.append(summary)
@@ -114,6 +155,9 @@ def build_summary(session: DeliberationSession) -> Summary:
         participants, polls = live["participants"], tuple(live["polls"])
         evaluation_items, released = tuple(live["evaluation"]), tuple(live["contributions"])
     titles = {step.key: step.title.get(session.language) for step in method.steps}
+    seconds = {
+        step.position: sessions.timer_state(step, session.closed_at).elapsed_seconds for step in session.steps
+    }
     steps = tuple(
         StepSummary(
             position=step.position,
@@ -124,13 +168,16 @@ def build_summary(session: DeliberationSession) -> Summary:
                 else None
             ),
             planned_minutes=step.planned_minutes + step.extra_minutes,
-            actual_minutes=round(sessions.timer_state(step, session.closed_at).elapsed_seconds / 60),
+            actual_minutes=round(seconds[step.position] / 60),
             notes=step.notes,
             screen_text=step.screen_text or "",
+            actual_seconds=seconds[step.position],
         )
         for step in session.steps
     )
-    when = session.started_at or session.created_at
+    total_seconds = sum(seconds.values())
+    timezone = current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE
+    when = (session.started_at or session.created_at).replace(tzinfo=UTC).astimezone(zone(timezone))
     return Summary(
         session_id=session.id,
         title=session.title,
@@ -141,7 +188,12 @@ def build_summary(session: DeliberationSession) -> Summary:
         participants=participants,
         k=session.k,
         planned_minutes=planned_minutes(method, len(session.dilemmas_snapshot)),
-        actual_minutes=sum(step.actual_minutes for step in steps),
+        actual_minutes=round(total_seconds / 60),
+        actual_seconds=total_seconds,
+        started_at=_minute(session.started_at),
+        closed_at=_minute(session.closed_at),
+        organisation=(current_app.config.get("ORGANISATION") or "").strip(),
+        timezone=timezone,
         dilemmas=_dilemmas(session),
         steps=steps,
         polls=polls,

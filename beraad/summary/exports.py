@@ -1,4 +1,10 @@
-"""The summary as Markdown; its poll aggregates (and the texts put on the screen) as CSV."""
+"""The summary as Markdown; its poll aggregates (and the texts put on the screen) as CSV.
+
+The CSV is written for the spreadsheet people open it in: UTF-8 with a byte order mark, ";" between
+fields and a decimal comma in a Dutch session (what Dutch Excel expects), "," and a decimal point in
+an English one, headers and values in the session's language. The words of the spreadsheet exports
+(this CSV and the workbook of xlsx.py) are kept here, in EXPORT_WORDS.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,51 @@ import csv
 import io
 import re
 
-from .labels import labels, long_date
+from .labels import consent_remark, date_and_time, format_number, labels, long_date, time_spent
 from .model import PollSummary, Summary
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 # Where a line could start a list item or a rule (# > * _ | are escaped anyway): "1." "1)" "-" "+".
 BLOCK_START = re.compile(r"^(\d+(?=[.)](?:\s|$))|(?=[-+]))")
 SETEXT_UNDERLINE = re.compile(r"^=+$")
+BOM = "\ufeff"  # lets Excel read the CSV as UTF-8 instead of the Windows code page
+CSV_DELIMITERS = {"nl": ";", "en": ","}  # Dutch Excel splits on ";": its decimal separator is ","
+
+# Headers and values of the spreadsheet exports (CSV, XLSX); the summary's other words are in labels.py.
+EXPORT_WORDS = {
+    "nl": {
+        "kind": "Soort", "key": "Code", "step": "Stap", "dilemma": "Dilemma", "question": "Vraag",
+        "type": "Type", "option": "Optie", "text": "Tekst", "count": "Aantal", "percent": "Procent",
+        "answers": "Antwoorden", "shown": "Getoond", "before_percent": "Procent eerder",
+        "mean": "Gemiddelde", "note": "Opmerking", "yes": "ja", "no": "nee",
+        "kinds": {"screen": "scherm", "poll": "stemming", "evaluation": "evaluatie"},
+        "types": {"choice": "keuze", "scale": "schaal", "ranking": "rangorde", "text": "open vraag"},
+        "statuses": {"lobby": "Nog niet gestart", "running": "Loopt", "closed": "Gesloten"},
+        "points_note": "aantal = punten (rangorde)",
+        "sheet_overview": "Overzicht", "sheet_polls": "Stemmingen", "sheet_evaluation": "Evaluatie",
+        "sheet_actions": "Actiepunten", "sheet_screen": "Op het scherm",
+        "field": "Gegeven", "value": "Waarde", "title": "Titel", "k": "Anonimiteitsgrens (k)",
+        "planned_minutes": "Geplande tijd (min)", "actual_minutes": "Werkelijke tijd (min)",
+        "status": "Status", "item": "Vraag", "n": "Aantal antwoorden", "text_answers": "Open antwoorden",
+        "answer": "Antwoord", "number": "Nr.", "no_screen": "Er is geen tekst op het scherm gezet.",
+    },
+    "en": {
+        "kind": "Kind", "key": "Key", "step": "Step", "dilemma": "Dilemma", "question": "Question",
+        "type": "Type", "option": "Option", "text": "Text", "count": "Count", "percent": "Percent",
+        "answers": "Answers", "shown": "Shown", "before_percent": "Percent before",
+        "mean": "Average", "note": "Note", "yes": "yes", "no": "no",
+        "kinds": {"screen": "screen", "poll": "vote", "evaluation": "evaluation"},
+        "types": {"choice": "choice", "scale": "scale", "ranking": "ranking", "text": "open question"},
+        "statuses": {"lobby": "Not started", "running": "Running", "closed": "Closed"},
+        "points_note": "count = points (ranking)",
+        "sheet_overview": "Overview", "sheet_polls": "Votes", "sheet_evaluation": "Evaluation",
+        "sheet_actions": "Action points", "sheet_screen": "On screen",
+        "field": "Field", "value": "Value", "title": "Title", "k": "Anonymity threshold (k)",
+        "planned_minutes": "Planned time (min)", "actual_minutes": "Actual time (min)",
+        "status": "Status", "item": "Question", "n": "Number of answers", "text_answers": "Open answers",
+        "answer": "Answer", "number": "No.", "no_screen": "No text was put on the screen.",
+    },
+}  # fmt: skip
 
 
 def _escape(text: str) -> str:
@@ -34,11 +78,9 @@ def _quoted(text: str) -> list[str]:
     return lines
 
 
-def _poll_lines(poll: PollSummary, words: dict, k: int) -> list[str]:
-    lines = [
-        f"**{_escape(poll.question)}**" + (f" ({_escape(poll.step_title)})" if poll.step_title else ""),
-        "",
-    ]
+def _poll_lines(poll: PollSummary, words: dict, k: int, language: str) -> list[str]:
+    where = " · ".join(_escape(part) for part in (poll.dilemma_title, poll.step_title) if part)
+    lines = [f"**{_escape(poll.question)}**" + (f" ({where})" if where else ""), ""]
     if not poll.shown:
         return [*lines, f"{poll.count} {words['answers']} — {words['hidden'].format(k=k)}", ""]
     if poll.texts:
@@ -58,7 +100,7 @@ def _poll_lines(poll: PollSummary, words: dict, k: int) -> list[str]:
         lines.append(f"| {label} | {row.count}{(' ' + unit) if unit else ''} | {shift}{row.percent}% |")
     total = f"{poll.count} {words['answers']}"
     if poll.mean is not None:
-        total += f" · {words['mean']} {poll.mean}"
+        total += f" · {words['mean']} {format_number(poll.mean, language)}"
     return [*lines, "", total, ""]
 
 
@@ -66,27 +108,26 @@ def to_markdown(summary: Summary) -> str:
     """The whole summary as a Markdown document."""
     w = labels(summary.language)
     out = [f"# {_escape(summary.title)}", ""]
-    out.append(f"- {w['date']}: {long_date(summary.date, summary.language)}")
+    if summary.organisation:
+        out.append(f"- {w['organisation']}: {_escape(summary.organisation)}")
+    out.append(f"- {w['date']}: {date_and_time(summary)}")
     out.append(f"- {w['method']}: {_escape(summary.method)}")
     if summary.facilitator:
         out.append(f"- {w['facilitator']}: {_escape(summary.facilitator)}")
     out.append(f"- {w['participants']}: {summary.participants}")
-    out.append(
-        f"- {w['time']}: {summary.actual_minutes} {w['minutes']} "
-        f"({w['planned']} {summary.planned_minutes} {w['minutes']})"
-    )
+    out.append(f"- {w['time']}: {time_spent(summary, summary.language)}")
     out += ["", f"_{w['anonymity'].format(k=summary.k)}_", ""]
     for dilemma in summary.dilemmas:
         out += [f"## {w['dilemma']}: {_escape(dilemma.title)}", ""]
-        if dilemma.consent != "full":
-            out += [f"_{w['consent_' + dilemma.consent]}_", ""]
+        if remark := consent_remark(dilemma, summary.language):
+            out += [f"_{remark}_", ""]
         out += [_escape(dilemma.text).replace("\\*\\*", "**"), ""]
     out += [f"## {w['steps']}", ""]
     for step in summary.steps:
         out += [
             f"### {step.position + 1}. {_escape(step.title)}",
             "",
-            f"{w['time']}: {step.actual_minutes} {w['minutes']} ({w['planned']} {step.planned_minutes})",
+            f"{w['time']}: {time_spent(step, summary.language, summary)}",
             "",
         ]
         if step.screen_text.strip():
@@ -96,7 +137,7 @@ def to_markdown(summary: Summary) -> str:
     if not summary.polls:
         out += [f"_{w['no_polls']}_", ""]
     for poll in summary.polls:
-        out += _poll_lines(poll, w, summary.k)
+        out += _poll_lines(poll, w, summary.k, summary.language)
     out += [f"## {w['contributions']}", ""]
     out += [f"- {_escape(text)}" for text in summary.contributions] or [f"_{w['no_contributions']}_"]
     out += ["", f"## {w['actions']}", ""]
@@ -113,7 +154,7 @@ def to_markdown(summary: Summary) -> str:
     if not summary.evaluation:
         out += [f"_{w['evaluation_open' if summary.evaluation_open else 'no_evaluation']}_", ""]
     for item in summary.evaluation:
-        out += _poll_lines(item, w, summary.k)
+        out += _poll_lines(item, w, summary.k, summary.language)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -124,28 +165,57 @@ def _cell(value):
     return value
 
 
+def export_words(language: str) -> dict:
+    """The spreadsheet exports' words (CSV and XLSX) in the session's language; Dutch by default."""
+    return EXPORT_WORDS.get(language, EXPORT_WORDS["nl"])
+
+
+def below_k(poll: PollSummary, k: int) -> bool:
+    """Whether only the poll's count may be shown: it says so, or (whatever it says) fewer than k answered."""
+    return not poll.shown or poll.count < k
+
+
+def decimal(value: float | None, language: str) -> str:
+    """A number with decimals as a Dutch spreadsheet reads it: 4.8 → '4,8' in nl, '4.8' in en."""
+    if value is None:
+        return ""
+    return str(value).replace(".", ",") if language == "nl" else str(value)
+
+
 def to_csv(summary: Summary) -> str:
     """Poll and evaluation aggregates, one row per option; below k only the count.
 
-    Rows of kind "screen" come first: per step, the text the facilitator put on the screen (in the
-    question column).
+    Made to open as it is in a spreadsheet of the session's language, Dutch Excel above all: the
+    text starts with a byte order mark (serve it as UTF-8, so "één" is not garbled), fields are
+    separated by ";" in a Dutch session (Dutch Excel uses the comma as decimal separator) and by ","
+    in an English one, numbers with decimals (the means) use a decimal comma in Dutch, and headers
+    and values (kind, type, shown) are in the session's language.
+
+    Rows of kind "screen" ("scherm") come first: per step, the text the facilitator put on the screen
+    (in the question column).
     """
-    w = labels(summary.language)
+    w = export_words(summary.language)
+    columns = ("kind", "key", "step", "dilemma", "question", "type", "option", "text", "count", "percent",
+               "answers", "shown", "before_percent", "mean")  # fmt: skip
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["kind", "poll", w["step"], w["question"], "type", "option", "label",
-                     w["count"], w["percent"], "answers", w["shown"], "before_percent"])  # fmt: skip
+    buffer.write(BOM)
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITERS.get(summary.language, ";"))
+    writer.writerow([w[column] for column in columns])
 
     def write(kind: str, poll: PollSummary) -> None:
-        base = [kind, poll.key, _cell(poll.step_title), _cell(poll.question), poll.type]
-        if not poll.shown:
-            writer.writerow([*base, "", "", "", "", poll.count, "no", ""])
+        base = [w["kinds"][kind], poll.key, _cell(poll.step_title), _cell(poll.dilemma_title or ""),
+                _cell(poll.question), w["types"].get(poll.type, poll.type)]  # fmt: skip
+        if below_k(poll, summary.k):
+            writer.writerow([*base, "", "", "", "", poll.count, w["no"], "", ""])
             return
         earlier = (
-            {row.key: row.percent for row in poll.before.rows} if poll.before and poll.before.shown else {}
+            {row.key: row.percent for row in poll.before.rows}
+            if poll.before and not below_k(poll.before, summary.k)
+            else {}
         )
+        mean = decimal(poll.mean, summary.language)
         if poll.texts:
-            writer.writerow([*base, "", "", "", "", poll.count, "yes", ""])
+            writer.writerow([*base, "", "", "", "", poll.count, w["yes"], "", mean])
         for row in poll.rows:
             writer.writerow(
                 [
@@ -155,15 +225,16 @@ def to_csv(summary: Summary) -> str:
                     row.count,
                     row.percent,
                     poll.count,
-                    "yes",
+                    w["yes"],
                     earlier.get(row.key, ""),
+                    mean,
                 ]
             )
 
     for step in summary.steps:
         if step.screen_text.strip():
-            writer.writerow(["screen", "", _cell(step.title), _cell(step.screen_text.strip()),
-                             "", "", "", "", "", "", "", ""])  # fmt: skip
+            row = [w["kinds"]["screen"], "", _cell(step.title), "", _cell(step.screen_text.strip())]
+            writer.writerow(row + [""] * (len(columns) - len(row)))
     for poll in summary.polls:
         write("poll", poll)
     for item in summary.evaluation:

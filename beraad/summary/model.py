@@ -29,6 +29,8 @@ class PollSummary:
     texts: tuple[str, ...] = ()  # text answers, sorted alphabetically
     mean: float | None = None
     before: PollSummary | None = None  # the earlier poll this one is compared with
+    # The dilemma the poll is about, in a session on several dilemmas (a game); else None.
+    dilemma_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,12 @@ class StepSummary:
     title: str
     dilemma_title: str | None
     planned_minutes: int
-    actual_minutes: int
+    actual_minutes: int  # actual_seconds rounded, kept for summaries archived before the seconds
     notes: str
     # What the facilitator put on the projector at this step, as typed. The default lets summaries
     # archived before it existed load.
     screen_text: str = ""
+    actual_seconds: int = 0  # what the step's timer ran, to the second
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ class DilemmaSummary:
     title: str
     text: str  # Markdown: the full case, the redacted version or only the moral question
     consent: str  # full | redacted | question
+    # True where a case presenter brought this case in and chose the consent: only then does the summary
+    # speak of their consent (not for a case from the bank in a game). False in summaries archived before.
+    presenter_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class Summary:
     session_id: int
     title: str
     language: str  # nl | en: every label in the exports follows it
-    date: str  # ISO date the session took place
+    date: str  # ISO date the session took place (started, else was created), in local time
     method: str
     facilitator: str  # the facilitator's chosen display name, or ""
     participants: int
@@ -77,6 +83,13 @@ class Summary:
     actions: tuple[ActionSummary, ...]
     evaluation: tuple[PollSummary, ...]
     status: str = "closed"
+    actual_seconds: int = 0  # the steps' timers added up (never their rounded minutes)
+    started_at: str | None = None  # ISO 8601, UTC, to the minute
+    closed_at: str | None = None
+    # BERAAD_ORGANISATION: the team or organisation, in the title block and every page's header ("": none).
+    organisation: str = ""
+    # BERAAD_TIMEZONE: the organisation's time zone, in which started_at and closed_at are shown.
+    timezone: str = "Europe/Amsterdam"
     evaluation_open: bool = (
         False  # while open only that is said: per-item counts would show one phone's choices
     )
@@ -99,11 +112,17 @@ class Summary:
                 }
             )
 
+        def step(item: dict) -> StepSummary:
+            # Archived before the seconds were kept: the minutes are all there is.
+            return StepSummary(**{"actual_seconds": item["actual_minutes"] * 60, **item})
+
+        steps = tuple(step(s) for s in data["steps"])
         return cls(
             **{
+                "actual_seconds": sum(s.actual_seconds for s in steps),
                 **data,
                 "dilemmas": tuple(DilemmaSummary(**d) for d in data["dilemmas"]),
-                "steps": tuple(StepSummary(**s) for s in data["steps"]),
+                "steps": steps,
                 "polls": tuple(poll(p) for p in data["polls"]),
                 "contributions": tuple(data["contributions"]),
                 "actions": tuple(ActionSummary(**a) for a in data["actions"]),

@@ -1,29 +1,24 @@
 """The session summary as a printable A4 PDF (reportlab platypus).
 
-This is the only module that imports reportlab. It runs without a Flask request: every label comes
-from the small dictionaries below, in the summary's own language. All text from the summary is
-escaped before it reaches reportlab's paragraph markup, so no field can inject markup.
+It runs without a Flask request: every label comes from the summary's own language (labels.py).
+All text from the summary is escaped (beraad/pdftext.py) before it reaches reportlab's paragraph
+markup, so no field can inject markup.
 """
 
 from __future__ import annotations
 
-import html
 import io
 import re
-import threading
-from datetime import date
+from datetime import date, datetime, time
 from functools import partial
-from pathlib import Path
 
-import reportlab
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -35,22 +30,25 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .labels import LABELS, MONTHS
+from ..pdftext import BAR, BOLD, FONT, INK, ITALIC, MUTED, RULE, register_fonts
+from ..pdftext import clean as _clean
+from ..pdftext import escape as _esc
+from ..pdftext import inline as _inline
+from .labels import (
+    LABELS,
+    MONTHS,
+    consent_remark,
+    date_and_time,
+    distribution,
+    format_number,
+    labels,
+    local_time,
+    session_day,
+    time_spent,
+    zone,
+)
 from .model import DilemmaSummary, PollSummary, ResultRow, StepSummary, Summary
 
-DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONT_FILES = {  # our name: (DejaVu file, bundled Vera fallback)
-    "BeraadSans": ("DejaVuSans.ttf", "Vera.ttf"),
-    "BeraadSans-Bold": ("DejaVuSans-Bold.ttf", "VeraBd.ttf"),
-    "BeraadSans-Oblique": ("DejaVuSans-Oblique.ttf", "VeraIt.ttf"),
-    "BeraadSans-BoldOblique": ("DejaVuSans-BoldOblique.ttf", "VeraBI.ttf"),
-}
-FONT, BOLD, ITALIC, BOLD_ITALIC = FONT_FILES
-
-INK = colors.HexColor("#1f2933")
-MUTED = colors.HexColor("#5f6b7a")
-RULE = colors.HexColor("#c9d1db")
-BAR = colors.HexColor("#2b5c8a")
 BAR_BEFORE = colors.HexColor("#a9c1d9")
 TRACK = colors.HexColor("#eef1f4")
 
@@ -59,15 +57,10 @@ FRAME_PADDING = 6  # platypus frames keep 6 pt inside their edges
 FRAME_WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING  # the width content can use
 HEADER_MAX_CHARS = 80
 INLINE_LABEL_WIDTH = 4 * cm  # result labels up to this wide stand left of their bar
+# The evaluation table: item, n, distribution (a small histogram), mean (as wide as its header).
+COUNT_COLUMN, DISTRIBUTION_COLUMN, CELL_PADDING = 1.2 * cm, 6.2 * cm, 9
+HISTOGRAM_MAX_POINTS = 12  # more points (or longer keys) than this: the distribution as text
 
-_font_lock = threading.Lock()
-_fonts_registered = False
-
-# Characters that reportlab's parser or the PDF cannot carry: C0/C1 controls (not tab or newline),
-# lone surrogates and non-characters.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
-_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])|(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
 _BULLET = re.compile(r"^\s{0,3}([-*+•])\s+(.*)$")
 _NUMBERED = re.compile(r"^\s{0,3}(\d{1,3})[.)]\s+(.*)$")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -76,8 +69,8 @@ _QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
 
 def render_pdf(summary: Summary) -> bytes:
     """Render the summary as an A4 PDF and return its bytes (the same summary gives the same bytes)."""
-    _register_fonts()
-    words = LABELS.get(summary.language, LABELS["nl"])
+    register_fonts()
+    words = labels(summary.language)
     styles = _styles()
     story = [
         *_title_block(summary, words, styles),
@@ -90,6 +83,7 @@ def render_pdf(summary: Summary) -> bytes:
     ]
     buffer = io.BytesIO()
     title = _clean(summary.title).strip() or words["summary"]
+    organisation = _organisation(summary)
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
@@ -98,8 +92,8 @@ def render_pdf(summary: Summary) -> bytes:
         topMargin=MARGIN,
         bottomMargin=MARGIN,
         title=title,
-        author="",
-        subject=words["summary"],
+        author="beraad",
+        subject=f"{words['summary']} · {organisation}" if organisation else words["summary"],
         creator="beraad",
         producer="beraad (ReportLab)",
         keywords=[],
@@ -107,29 +101,36 @@ def render_pdf(summary: Summary) -> bytes:
         invariant=1,
         initialFontName=FONT,
     )
-    header = _shorten(" ".join(title.split()), HEADER_MAX_CHARS)
-    doc.build(story, canvasmaker=partial(_NumberedCanvas, header=header, page_label=words["page"]))
+    header = _shorten(
+        " · ".join(part for part in (organisation, " ".join(title.split())) if part), HEADER_MAX_CHARS
+    )
+    canvasmaker = partial(
+        _NumberedCanvas, header=header, page_label=words["page"], created=_pdf_date(summary)
+    )
+    doc.build(story, canvasmaker=canvasmaker)
     return buffer.getvalue()
 
 
+def _organisation(summary: Summary) -> str:
+    return " ".join(_clean(summary.organisation).split())
+
+
+def _pdf_date(summary: Summary) -> str | None:
+    """The document's creation date as a PDF date: when the session closed, else started, else the day
+    it was made (local time, with its offset). The same summary always gives the same date."""
+    moment = local_time(summary.closed_at or summary.started_at, summary.timezone)
+    if moment is None:
+        day = session_day(summary)
+        if day is None:
+            return None
+        moment = datetime.combine(day, time(0, 0), tzinfo=zone(summary.timezone))
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"D:{moment:%Y%m%d%H%M%S}{sign}{hours:02d}'{minutes:02d}'"
+
+
 # --- fonts, styles, page furniture -------------------------------------------------------------
-
-
-def _register_fonts() -> None:
-    """Register DejaVu Sans (or reportlab's bundled Vera) as one family, once per process."""
-    global _fonts_registered
-    if _fonts_registered:
-        return
-    with _font_lock:
-        if _fonts_registered:
-            return
-        bundled = Path(reportlab.__file__).parent / "fonts"
-        use_dejavu = all((DEJAVU_DIR / dejavu).is_file() for dejavu, _vera in FONT_FILES.values())
-        for name, (dejavu, vera) in FONT_FILES.items():
-            path = DEJAVU_DIR / dejavu if use_dejavu else bundled / vera
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-        pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD_ITALIC)
-        _fonts_registered = True
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -156,6 +157,18 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h3": ParagraphStyle(
             "h3", body, fontName=BOLD, fontSize=11, leading=14.5, spaceBefore=8, spaceAfter=2, keepWithNext=1
         ),
+        # The dilemma a group of polls is about (in a game): above the polls' own headings.
+        "group": ParagraphStyle(
+            "group",
+            body,
+            fontName=BOLD,
+            fontSize=12,
+            leading=15.5,
+            textColor=BAR,
+            spaceBefore=12,
+            spaceAfter=0,
+            keepWithNext=1,
+        ),
         "meta": ParagraphStyle(
             "meta", body, fontSize=8.5, leading=11.5, textColor=MUTED, spaceAfter=4, keepWithNext=1
         ),
@@ -172,14 +185,23 @@ def _styles() -> dict[str, ParagraphStyle]:
         "value": ParagraphStyle("value", body, fontSize=9.5, leading=13, spaceAfter=0),
         "cell": ParagraphStyle("cell", body, fontSize=9, leading=12, spaceAfter=0),
         "cellhead": ParagraphStyle("cellhead", body, fontName=BOLD, fontSize=9, leading=12, spaceAfter=0),
+        "cellnum": ParagraphStyle("cellnum", body, fontSize=9, leading=12, spaceAfter=0, alignment=TA_RIGHT),
+        "cellheadnum": ParagraphStyle(
+            "cellheadnum", body, fontName=BOLD, fontSize=9, leading=12, spaceAfter=0, alignment=TA_RIGHT
+        ),
+        "cellnote": ParagraphStyle(
+            "cellnote", body, fontName=ITALIC, fontSize=8.5, leading=11, textColor=MUTED, spaceAfter=0
+        ),
     }
 
 
 class _NumberedCanvas(canvas.Canvas):
     """Holds every page back until the end, so each can say 'page n of total' (two-pass pattern)."""
 
-    def __init__(self, *args, header: str, page_label: str, **kwargs):
+    def __init__(self, *args, header: str, page_label: str, created: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if created:  # the session's own date, not the moment of rendering (nor invariant's 2000-01-01)
+            self.setDateFormatter(lambda *_parts: created)
         self._header = header
         self._page_label = page_label
         self._pages: list[dict] = []
@@ -219,18 +241,6 @@ class _NumberedCanvas(canvas.Canvas):
 # --- text helpers ---------------------------------------------------------------------------------
 
 
-def _clean(text: object) -> str:
-    """Text as the PDF can carry it: no control characters, surrogates, tabs or carriage returns."""
-    value = "" if text is None else str(text)
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    return _UNPRINTABLE.sub("", value)
-
-
-def _esc(text: object) -> str:
-    """Plain text, escaped for reportlab's paragraph markup; newlines become line breaks."""
-    return html.escape(_clean(text), quote=False).replace("\n", "<br/>")
-
-
 def _table_style(commands: list) -> TableStyle:
     """A table style that never falls back to reportlab's default (unembedded) Helvetica."""
     return TableStyle([("FONT", (0, 0), (-1, -1), FONT, 9), *commands])
@@ -240,39 +250,13 @@ def _shorten(text: str, length: int) -> str:
     return text if len(text) <= length else text[: max(length - 1, 0)].rstrip() + "…"
 
 
-def _inline(text: str) -> str:
-    """Escape one block of Markdown and turn **bold** and *italic* into properly nested markup."""
-    out = []
-    position = 0
-    for match in _BOLD.finditer(text):
-        out.append(_italics(text[position : match.start()], bold=False))
-        out.append(_italics(match.group(1) or match.group(2), bold=True))
-        position = match.end()
-    out.append(_italics(text[position:], bold=False))
-    return "".join(out).replace("\n", "<br/>")
+def _markdown(text: str, styles: dict, soft_breaks: bool = False) -> list:
+    """Simple Markdown: paragraphs, headings, **bold**, *italic*, bullet and numbered lists, quotes.
 
-
-def _italics(text: str, bold: bool) -> str:
-    def wrap(part: str, italic: bool) -> str:
-        escaped = html.escape(part, quote=False)
-        if not escaped:
-            return ""
-        if italic:
-            escaped = f"<i>{escaped}</i>"
-        return f"<b>{escaped}</b>" if bold else escaped
-
-    out = []
-    position = 0
-    for match in _ITALIC.finditer(text):
-        out.append(wrap(text[position : match.start()], False))
-        out.append(wrap(match.group(1) or match.group(2), True))
-        position = match.end()
-    out.append(wrap(text[position:], False))
-    return "".join(out)
-
-
-def _markdown(text: str, styles: dict) -> list:
-    """Simple Markdown: paragraphs, headings, **bold**, *italic*, bullet and numbered lists, quotes."""
+    With soft_breaks (a case from the bank, wrapped in its source file) a single line break inside a
+    paragraph is a space, as in Markdown; notes typed on the screen keep their line breaks.
+    """
+    joiner = " " if soft_breaks else "\n"
     flowables = []
     blocks: list[tuple[str, str | None, list[str]]] = []  # (kind, bullet, lines)
     for line in _clean(text).split("\n"):
@@ -297,7 +281,7 @@ def _markdown(text: str, styles: dict) -> list:
     for kind, bullet, lines in blocks:
         if kind == "blank":
             continue
-        markup = _inline("\n".join(lines))
+        markup = _inline(joiner.join(lines))
         if kind == "heading":
             flowables.append(Paragraph(f"<b>{markup}</b>", styles["body"]))
         elif kind == "item":
@@ -305,7 +289,7 @@ def _markdown(text: str, styles: dict) -> list:
         elif kind == "quote":
             flowables.append(Paragraph(markup, styles["quote"]))
         else:
-            flowables += _long_paragraph("\n".join(lines), styles)
+            flowables += _long_paragraph(joiner.join(lines), styles)
     return flowables
 
 
@@ -332,28 +316,26 @@ def _long_date(iso: str | None, language: str) -> str:
     return f"{day.day} {MONTHS.get(language, MONTHS['nl'])[day.month - 1]} {day.year}"
 
 
-def _number(value: float, language: str) -> str:
-    text = f"{value:.1f}"
-    return text if language == "en" else text.replace(".", ",")
-
-
 def _counted(count: int, words: dict) -> str:
-    return f"{count} {words['answer'] if count == 1 else words['answers']}"
+    amount = format_number(count, words.language, 0)
+    return f"{amount} {words['answer'] if count == 1 else words['answers']}"
 
 
 # --- sections -----------------------------------------------------------------------------------
 
 
 def _title_block(summary: Summary, words: dict, styles: dict) -> list:
-    rows = [
-        (words["date"], _esc(_long_date(summary.date, summary.language))),
+    rows = []
+    if organisation := _organisation(summary):
+        rows.append((words["organisation"], _esc(organisation)))
+    rows += [
+        (words["date"], _esc(date_and_time(summary))),
         (words["method"], _esc(summary.method)),
     ]
     if summary.facilitator.strip():
         rows.append((words["facilitator"], _esc(summary.facilitator)))
-    rows.append((words["participants"], str(int(summary.participants))))
-    planned = words["planned_actual"].format(planned=summary.planned_minutes, actual=summary.actual_minutes)
-    rows.append((words["time"], _esc(planned)))
+    rows.append((words["participants"], _esc(format_number(int(summary.participants), summary.language, 0))))
+    rows.append((words["time"], _esc(time_spent(summary, summary.language))))
     table = Table(
         [[Paragraph(_esc(key), styles["key"]), Paragraph(value, styles["value"])] for key, value in rows],
         colWidths=[3.6 * cm, FRAME_WIDTH - 3.6 * cm],
@@ -397,10 +379,10 @@ def _dilemmas(summary: Summary, words: dict, styles: dict) -> list:
 def _dilemma(dilemma: DilemmaSummary, words: dict, styles: dict) -> list:
     title = f"{words['dilemma']}: {dilemma.title}" if dilemma.title.strip() else words["dilemma"]
     story = [Paragraph(_esc(title), styles["h2"])]
-    consent = words.get(f"consent_{dilemma.consent}") if dilemma.consent != "full" else None
-    if consent:
+    # The presenter is named only where someone brought the case in (not for a case from the bank).
+    if consent := consent_remark(dilemma, words.language):
         story.append(Paragraph(_esc(consent), styles["note"]))
-    story += _markdown(dilemma.text, styles) or [Paragraph("—", styles["body"])]
+    story += _markdown(dilemma.text, styles, soft_breaks=True) or [Paragraph("—", styles["body"])]
     return story
 
 
@@ -410,12 +392,12 @@ def _steps(summary: Summary, words: dict, styles: dict) -> list:
         return [*story, Paragraph(_esc(words["no_steps"]), styles["body"])]
     several = len({step.dilemma_title for step in summary.steps if step.dilemma_title}) > 1
     for step in summary.steps:
-        story += _step(step, words, styles, show_dilemma=several)
+        story += _step(step, summary, words, styles, show_dilemma=several)
     return story
 
 
-def _step(step: StepSummary, words: dict, styles: dict, show_dilemma: bool) -> list:
-    meta = words["planned_actual"].format(planned=step.planned_minutes, actual=step.actual_minutes)
+def _step(step: StepSummary, summary: Summary, words: dict, styles: dict, show_dilemma: bool) -> list:
+    meta = time_spent(step, words.language, summary)
     if show_dilemma and step.dilemma_title:
         meta += f" · {words['dilemma']}: {_clean(step.dilemma_title)}"
     story = [
@@ -432,18 +414,38 @@ def _step(step: StepSummary, words: dict, styles: dict, show_dilemma: bool) -> l
 
 
 def _polls(summary: Summary, words: dict, styles: dict) -> list:
-    story = [CondPageBreak(4 * cm), Paragraph(_esc(words["polls"]), styles["h2"])]
+    """Every poll in order; in a session on several dilemmas grouped under the dilemma they are about.
+
+    Each poll is kept on one page with its heading; the section's and the group's headings go in the
+    same block as the poll after them, so no heading is left alone at the foot of a page.
+    """
+    heading = Paragraph(_esc(words["polls"]), styles["h2"])
     if not summary.polls:
-        return [*story, Paragraph(_esc(words["no_polls"]), styles["body"])]
+        return [CondPageBreak(4 * cm), heading, Paragraph(_esc(words["no_polls"]), styles["body"])]
+    grouped = any(poll.dilemma_title for poll in summary.polls)
+    story: list = [CondPageBreak(4 * cm)]
+    lead: list = [heading]
+    group: object = object()  # no group yet
     for poll in summary.polls:
-        story += _poll(poll, summary, words, styles)
+        if grouped and poll.dilemma_title != group:
+            group = poll.dilemma_title
+            title = f"{words['dilemma']}: {_clean(group)}" if group else words["general_polls"]
+            lead.append(Paragraph(_esc(title), styles["group"]))
+        story += _poll(poll, summary, words, styles, lead)
+        lead = []
     return story
 
 
-def _poll(poll: PollSummary, summary: Summary, words: dict, styles: dict) -> list:
-    """Question, step, then the count only (below k) or the results: bars, answers or mean."""
-    head = [Paragraph(_esc(poll.question) or "—", styles["h3"])]
-    meta = [f"{words['step']}: {_clean(poll.step_title)}"] if poll.step_title.strip() else []
+def _poll(poll: PollSummary, summary: Summary, words: dict, styles: dict, lead: list | None = None) -> list:
+    """Question, dilemma and step, then the count only (below k) or the results: bars or answers, mean.
+
+    All of it in one KeepTogether, headings in `lead` first: a poll moves to the next page whole. Only
+    a poll taller than a page splits, and then it starts at the top of a page, heading and all.
+    """
+    head = [*(lead or []), Paragraph(_esc(poll.question) or "—", styles["h3"])]
+    meta = [f"{words['dilemma']}: {_clean(poll.dilemma_title)}"] if (poll.dilemma_title or "").strip() else []
+    if poll.step_title.strip():
+        meta.append(f"{words['step']}: {_clean(poll.step_title)}")
     if not poll.shown:
         hidden = f"{_counted(poll.count, words)} — {words['hidden'].format(k=summary.k)}"
         if meta:
@@ -466,12 +468,11 @@ def _poll(poll: PollSummary, summary: Summary, words: dict, styles: dict) -> lis
     else:
         body += _bars(poll, before if before is not None and before.shown else None, words, styles)
     if poll.mean is not None:
-        mean = f"<b>{_esc(words['mean'].capitalize())}:</b> {_number(poll.mean, summary.language)}"
+        mean = f"<b>{_esc(words['mean'].capitalize())}:</b> {format_number(poll.mean, words.language)}"
         body.append(Paragraph(mean, styles["mean"]))
     if not body:
         body.append(Paragraph(_esc(words["no_answers"]), styles["note"]))
-    # Keep the question with its first result rows; long lists flow on.
-    return [KeepTogether([*head, *body[:3]]), *body[3:], Spacer(1, 4)]
+    return [KeepTogether([*head, *body]), Spacer(1, 4)]
 
 
 def _bars(poll: PollSummary, before: PollSummary | None, words: dict, styles: dict) -> list:
@@ -548,10 +549,9 @@ def _bar_drawing(
             drawing.add(
                 Rect(caption_width, y, track_width * share, bar_height, fillColor=fill, strokeColor=None)
             )
+        amount = format_number(row.count, words.language, 0)
         if poll.type == "ranking":
-            amount = f"{row.count} {words['point'] if row.count == 1 else words['points']}"
-        else:
-            amount = str(row.count)
+            amount += f" {words['point'] if row.count == 1 else words['points']}"
         drawing.add(
             String(caption_width + track_width + 5, y + 1.5, f"{amount} ({row.percent}%)", fontName=FONT,
                    fontSize=8.5, fillColor=INK)
@@ -604,10 +604,101 @@ def _actions(summary: Summary, words: dict, styles: dict) -> list:
 
 
 def _evaluation(summary: Summary, words: dict, styles: dict) -> list:
-    story = [CondPageBreak(4 * cm), Paragraph(_esc(words["evaluation"]), styles["h2"])]
+    """The evaluation as one table (item, n, distribution, mean), then the answers to its open questions.
+
+    An item below k shows only its n: no distribution, mean or text of fewer than k answers.
+    """
+    story = [CondPageBreak(5 * cm), Paragraph(_esc(words["evaluation"]), styles["h2"])]
     if not summary.evaluation:
         empty = words["evaluation_open" if summary.evaluation_open else "no_evaluation"]
         return [*story, Paragraph(_esc(empty), styles["body"])]
+    cell, head, note = styles["cell"], styles["cellhead"], styles["cellnote"]
+    number, number_head = styles["cellnum"], styles["cellheadnum"]
+    data = [
+        [
+            Paragraph(_esc(words["question"]), head),
+            Paragraph(_esc(words["n"]), number_head),
+            Paragraph(_esc(words["distribution"]), head),
+            Paragraph(_esc(words["average"]), number_head),
+        ]
+    ]
+    texts = []
     for item in summary.evaluation:
-        story += _poll(item, summary, words, styles)
+        mean = format_number(item.mean, words.language) if item.shown and item.mean is not None else ""
+        if not item.shown:  # below k: the n only
+            spread = Paragraph(_esc(words["hidden"].format(k=summary.k)), note)
+        elif item.type == "text" or (item.texts and not item.rows):
+            spread = Paragraph(_esc(words["open_answers" if item.texts else "no_answers"]), note)
+            if item.texts:
+                texts.append(item)
+        elif item.rows:
+            spread = _distribution(item, words, styles)
+        else:
+            spread = Paragraph(_esc(words["no_answers"]), note)
+        count = format_number(item.count, words.language, 0)
+        data.append(
+            [
+                Paragraph(_esc(item.question) or "—", cell),
+                Paragraph(_esc(count), number),
+                spread,
+                Paragraph(_esc(mean), number),
+            ]
+        )
+    mean_column = max(1.6 * cm, pdfmetrics.stringWidth(words["average"], BOLD, 9) + CELL_PADDING + 2)
+    columns = [FRAME_WIDTH - COUNT_COLUMN - DISTRIBUTION_COLUMN - mean_column, COUNT_COLUMN]
+    table = Table(
+        data,
+        colWidths=[*columns, DISTRIBUTION_COLUMN, mean_column],
+        repeatRows=1,
+        splitInRow=1,
+        hAlign="LEFT",
+    )
+    table.setStyle(
+        _table_style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    story.append(table)
+    for item in texts:
+        answers = [Paragraph(_esc(text), styles["bullet"], bulletText="•") for text in item.texts]
+        head = [Paragraph(_esc(item.question) or "—", styles["h3"])]
+        head.append(Paragraph(_esc(_counted(item.count, words)), styles["meta"]))
+        story += [KeepTogether([*head, *answers[:3]]), *answers[3:]]
     return story
+
+
+def _distribution(item: PollSummary, words: dict, styles: dict):
+    """How the answers spread over the scale points (or options): a small histogram with the count
+    above each column and the point below it; as text where there are many points or long keys."""
+    rows = item.rows
+    keys = [_clean(row.key) for row in rows]
+    if len(rows) > HISTOGRAM_MAX_POINTS or any(len(key) > 3 for key in keys):
+        return Paragraph(_esc(distribution(item, words.language)), styles["cell"])
+    width = DISTRIBUTION_COLUMN - CELL_PADDING
+    column = min(18.0, width / len(rows))
+    bar_width, bar_height, height = column * 0.62, 12.0, 31.0
+    peak = max([row.count for row in rows] + [1])
+    drawing = Drawing(column * len(rows), height, initialFontName=FONT, initialFontSize=7.5)
+    for index, (row, key) in enumerate(zip(rows, keys, strict=True)):
+        middle = index * column + column / 2
+        drawing.add(Rect(middle - bar_width / 2, 9, bar_width, bar_height, fillColor=TRACK, strokeColor=None))
+        if row.count > 0:
+            share = bar_height * row.count / peak
+            drawing.add(Rect(middle - bar_width / 2, 9, bar_width, share, fillColor=BAR, strokeColor=None))
+        amount = format_number(row.count, words.language, 0)
+        drawing.add(
+            String(middle, 23.5, amount, fontName=FONT, fontSize=7.5, fillColor=INK, textAnchor="middle")
+        )
+        drawing.add(String(middle, 1, key, fontName=FONT, fontSize=6.5, fillColor=MUTED, textAnchor="middle"))
+    return drawing

@@ -98,7 +98,13 @@ def reclaim_space(checkpoint_seconds: float) -> Reclaimed:
 
 
 def empty_wal_after_close() -> None:
-    """SQLite, right after a session closed: its deleted secret leaves the WAL now, if it can.
+    """SQLite, right after a session closed: its deleted secret leaves the WAL now, if it can."""
+    empty_wal("the closed session's deleted secret")
+
+
+def empty_wal(what: str) -> None:
+    """SQLite, right after rows were deleted (a secret at close, a whole session): copy the WAL into
+    the file, where secure_delete zeroed them, and truncate it, so `what` is gone from disk now.
 
     Best effort and brief (a reader makes it wait); never fails the request, `beraad purge` retries.
     """
@@ -107,12 +113,13 @@ def empty_wal_after_close() -> None:
     try:
         emptied = database.truncate_wal(db.engine, current_app.config["CLOSE_CHECKPOINT_SECONDS"])
     except SQLAlchemyError:
-        log.exception("Emptying the SQLite WAL after closing a session failed")
+        log.exception("Emptying the SQLite WAL failed (%s)", what)
         emptied = False
     if not emptied:
         log.warning(
-            "The SQLite WAL still holds the closed session's deleted secret: another connection is "
-            "reading the database; `beraad purge` empties the WAL"
+            "The SQLite WAL still holds %s: another connection is reading the database; "
+            "`beraad purge` empties the WAL",
+            what,
         )
 
 

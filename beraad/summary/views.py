@@ -1,10 +1,11 @@
-"""Summary downloads: PDF, HTML print view, Markdown and CSV."""
+"""Summary downloads: PDF, HTML print view, Markdown, CSV and Excel (.xlsx)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 from flask_babel import force_locale
 from flask_login import current_user, login_required
 
@@ -13,7 +14,7 @@ from ..models import DeliberationSession, SessionStatus
 from ..render import render_markdown
 from .build import build_summary
 from .exports import to_csv, to_markdown
-from .labels import labels, long_date
+from .labels import labels, long_date, zone
 
 bp = Blueprint("summary", __name__)
 
@@ -32,7 +33,8 @@ def get_readable_session(session_id: int) -> DeliberationSession:
 
 def _filename(session: DeliberationSession, extension: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", session.title.lower()).strip("-")[:60] or "sessie"
-    when = (session.started_at or session.created_at).date().isoformat()
+    moment = (session.started_at or session.created_at).replace(tzinfo=UTC)  # stored as naive UTC
+    when = moment.astimezone(zone(current_app.config.get("TIMEZONE"))).date().isoformat()  # the summary's day
     return f"beraad-{when}-{slug}.{extension}"
 
 
@@ -82,6 +84,15 @@ def markdown(session_id: int):
 def csv(session_id: int):
     session = get_readable_session(session_id)
     return _download(to_csv(build_summary(session)), "text/csv; charset=utf-8", _filename(session, "csv"))
+
+
+@bp.route("/sessions/<int:session_id>/summary.xlsx")
+@login_required
+def xlsx(session_id: int):
+    from .xlsx import MIMETYPE, to_xlsx  # openpyxl is loaded only when a workbook is asked for
+
+    session = get_readable_session(session_id)
+    return _download(to_xlsx(build_summary(session)), MIMETYPE, _filename(session, "xlsx"))
 
 
 @bp.route("/measures")
