@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,6 +19,18 @@ from .extensions import db
 
 def _fail(message: str) -> None:
     raise click.ClickException(message)
+
+
+def _in_the_app(command):
+    """Flask's with_appcontext, with the app's own messages (an AccountError …) in English: the
+    command line speaks English to operators, whatever language (BERAAD_LANGUAGE) the app speaks."""
+
+    @functools.wraps(command)
+    def in_english(*args, **kwargs):
+        with force_locale("en"):
+            return command(*args, **kwargs)
+
+    return with_appcontext(in_english)
 
 
 def _import_bank(path: Path) -> None:
@@ -86,8 +100,8 @@ def _import_methods(folder: Path) -> None:
     click.echo(f"Methods from {folder}: {counts}.")
 
 
-@click.command("init")
-@with_appcontext
+@click.command("init", short_help="Set up or upgrade the database, methods, bank, first admin.")
+@_in_the_app
 def init_command() -> None:
     """Create or upgrade the database, load methods and the bank, create the first admin."""
     from .database import init_lock
@@ -129,17 +143,17 @@ def _first_admin() -> None:
     click.echo(f"Administrator {accounts.normalise_username(username)!r} created.")
 
 
-@click.command("import")
+@click.command("import", short_help="Import dilemma files from a folder or one file.")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@with_appcontext
+@_in_the_app
 def import_command(path: Path) -> None:
     """Import dilemma files from PATH (a folder or one file): all or nothing."""
     _import_bank(path)
 
 
-@click.command("export")
+@click.command("export", short_help="Write every dilemma as a Markdown file into a folder.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@with_appcontext
+@_in_the_app
 def export_command(directory: Path) -> None:
     """Write every dilemma in the database as a file into DIRECTORY."""
     from .bank import service
@@ -153,7 +167,7 @@ def export_command(directory: Path) -> None:
     click.echo(f"Exported {len(dilemmas)} dilemma(s) to {directory}.")
 
 
-@click.command("create-user")
+@click.command("create-user", short_help="Create an account: facilitator, coordinator or admin.")
 @click.argument("username")
 @click.option(
     "--role",
@@ -170,7 +184,7 @@ def export_command(directory: Path) -> None:
     envvar="BERAAD_NEW_USER_PASSWORD",
     help="Prompted when not given.",
 )
-@with_appcontext
+@_in_the_app
 def create_user_command(username: str, role: str, display_name: str, password: str) -> None:
     """Create an account with a role."""
     from .auth import service as accounts
@@ -184,9 +198,9 @@ def create_user_command(username: str, role: str, display_name: str, password: s
     click.echo(f"User {user.username!r} created with role {user.role}.")
 
 
-@click.command("set-password")
+@click.command("set-password", short_help="Set a user's password; ends their sign-ins.")
 @click.argument("username")
-@with_appcontext
+@_in_the_app
 def set_password_command(username: str) -> None:
     """Set a new password for USERNAME: asked twice, or read from BERAAD_NEW_PASSWORD when set.
 
@@ -216,7 +230,7 @@ def set_password_command(username: str) -> None:
     )
 
 
-@click.command("serve")
+@click.command("serve", short_help="Serve the app (gunicorn, or Flask's reloader with --dev).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="0.0.0.0: on this machine's network, for phones in the room.")  # fmt: skip
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -267,14 +281,14 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
     run_gunicorn(host=host, port=port, workers=workers, threads=threads)
 
 
-@click.group("methods")
+@click.group("methods", short_help="Check the deliberation method files.")
 def methods_group() -> None:
     """Deliberation method files."""
 
 
 @methods_group.command("check")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
-@with_appcontext
+@_in_the_app
 def methods_check_command(folder: Path | None) -> None:
     """Validate the method files (default: the methods/ folder) without importing them."""
     from .sessions.plan import planned_minutes
@@ -314,47 +328,85 @@ def _served_at() -> str | None:
         return None
 
 
-@click.command("demo")
+DEMO_USER = "demo"
+DEMO_TITLE = "Demo: het rapport"  # a session's title is content, in the session's language (Dutch)
+
+
+@click.command("demo", short_help="Print the links of a ready demo session to try beraad.")
 @click.option("--base-url", default=None,
               help="Where the app is served, for the printed links [default: BERAAD_BASE_URL, "
                    "else where the last `beraad serve` said phones reach it, "
                    "else http://127.0.0.1:8000].")  # fmt: skip
-@with_appcontext
-def demo_command(base_url: str | None) -> None:
-    """Create a demo facilitator and a ready session; print its links."""
+@click.option(
+    "--reset", is_flag=True, help="Delete the demo user's demo sessions, with all in them; create a new one."
+)
+@_in_the_app
+def demo_command(base_url: str | None, reset: bool) -> None:
+    """Print the links of a ready demo session, and the demo facilitator to sign in as.
+
+    The demo user's open demo session is used again; a new one is created when there is none (or
+    only closed ones). With --reset the demo sessions are deleted and a fresh one is created."""
     import secrets
 
+    from sqlalchemy import select
+
     from .auth import service as accounts
+    from .models import DeliberationSession, SessionStatus
+    from .sessions import service as sessions
+
+    user = accounts.get_user_by_username(DEMO_USER)
+    demo_sessions = []  # the newest first
+    if user is not None:
+        demo_sessions = db.session.scalars(
+            select(DeliberationSession)
+            .where(DeliberationSession.owner_id == user.id, DeliberationSession.title == DEMO_TITLE)
+            .order_by(DeliberationSession.id.desc())
+        ).all()
+    session = None if reset else next((old for old in demo_sessions if not old.is_closed), None)
+    password = None
+    if session is not None:
+        message = "Demo session reused."
+    else:
+        method, dilemma = _demo_content()  # may fail: before anything is created or deleted
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = accounts.create_user(DEMO_USER, password, "facilitator", "Demo-gespreksleider")
+        deleted = demo_sessions if reset else []
+        for old in deleted:
+            if old.status == SessionStatus.RUNNING:
+                sessions.close_session(old)  # a running session is not deleted unclosed
+            sessions.delete_session(old)
+        session = sessions.create_session(user, method, [dilemma], DEMO_TITLE, "nl", 3)
+        message = "Demo session created."
+        if deleted:
+            plural = "s" if len(deleted) > 1 else ""
+            message = f"Demo session reset: {len(deleted)} old demo session{plural} deleted."
+    db.session.commit()
+    base = base_url or current_app.config.get("BERAAD_BASE_URL") or _served_at() or "http://127.0.0.1:8000"
+    base = base.rstrip("/")
+    click.echo(message)
+    click.echo(f"Facilitator: {base}/sessions/{session.id}  (sign in as {DEMO_USER!r}"
+               + (f", password {password})" if password else ", password unchanged)"))  # fmt: skip
+    click.echo(f"Projector:   {base}/p/{session.projector_token}")
+    click.echo(f"Join:        {base}/j/{session.join_code}")
+
+
+def _demo_content():
+    """The method and the published dilemma of the demo session."""
     from .bank import service as bank
     from .methods import service as methods
-    from .sessions import service as sessions
 
     if methods.get_method("dilemmamethode") is None:
         _import_methods(Path(current_app.config["METHODS_DIR"]))
     dilemma = bank.get_by_slug("rapport-afzwakken")
     if dilemma is None or dilemma.status != "published":
         _fail("the demo needs the published dilemma 'rapport-afzwakken': run `beraad init` first")
-    user = accounts.get_user_by_username("demo")
-    password = None
-    if user is None:
-        password = secrets.token_urlsafe(12)
-        user = accounts.create_user("demo", password, "facilitator", "Demo-gespreksleider")
-    session = sessions.create_session(
-        user, methods.get_method("dilemmamethode"), [dilemma], "Demo: het rapport", "nl", 3
-    )
-    db.session.commit()
-    base = base_url or current_app.config.get("BERAAD_BASE_URL") or _served_at() or "http://127.0.0.1:8000"
-    base = base.rstrip("/")
-    click.echo("Demo session created.")
-    click.echo(f"Facilitator: {base}/sessions/{session.id}  (sign in as 'demo'"
-               + (f", password {password})" if password else ", password unchanged)"))  # fmt: skip
-    click.echo(f"Projector:   {base}/p/{session.projector_token}")
-    click.echo(f"Join:        {base}/j/{session.join_code}")
+    return methods.get_method("dilemmamethode"), dilemma
 
 
-@click.command("purge")
+@click.command("purge", short_help="Delete raw answers once the retention period is over.")
 @click.option("--days", type=int, default=None, help="Override BERAAD_RETENTION_DAYS.")
-@with_appcontext
+@_in_the_app
 def purge_command(days: int | None) -> None:
     """Delete raw answers of sessions closed longer than the retention period; keep summaries.
 
@@ -382,7 +434,7 @@ def purge_command(days: int | None) -> None:
         raise click.exceptions.Exit(1)
 
 
-@click.group("token")
+@click.group("token", short_help="Create or revoke personal tokens for the JSON API.")
 def token_group() -> None:
     """Personal access tokens for the JSON API."""
 
@@ -390,7 +442,7 @@ def token_group() -> None:
 @token_group.command("create")
 @click.argument("username")
 @click.option("--name", default="CLI", show_default=True, help="What the token is for.")
-@with_appcontext
+@_in_the_app
 def token_create_command(username: str, name: str) -> None:
     """Create a token for USERNAME; the token is printed once, as the last line."""
     from .auth import tokens
@@ -407,7 +459,7 @@ def token_create_command(username: str, name: str) -> None:
 
 @token_group.command("revoke")
 @click.argument("reference")
-@with_appcontext
+@_in_the_app
 def token_revoke_command(reference: str) -> None:
     """Revoke a token, given its id, its prefix or the token itself."""
     from .auth import tokens
@@ -420,18 +472,16 @@ def token_revoke_command(reference: str) -> None:
     click.echo(f"Token {row.id} ({row.prefix}…) revoked.")
 
 
-COMMANDS = [
-    init_command,
-    import_command,
-    export_command,
-    create_user_command,
-    set_password_command,
-    serve_command,
-    methods_group,
-    demo_command,
-    purge_command,
-    token_group,
-]
+# What `beraad --help` lists, in this order: (section, what it is for, its commands).
+SECTIONS = [
+    ("Setting up", "the database, the dilemma bank and the method files",
+     [init_command, import_command, export_command, methods_group]),
+    ("Running", "the server, and a demo session to try it", [serve_command, demo_command]),
+    ("Accounts", "who signs in, and tokens for scripts",
+     [create_user_command, set_password_command, token_group]),
+    ("Data", "how long answers are kept", [purge_command]),
+]  # fmt: skip
+COMMANDS = [command for _, _, commands in SECTIONS for command in commands]
 
 
 def register_commands(app: Flask) -> None:
@@ -450,10 +500,36 @@ def _create_app() -> Flask:
         raise click.ClickException(f"configuration: {error}") from None
 
 
-main = FlaskGroup(
+class BeraadGroup(FlaskGroup):
+    """FlaskGroup for operators: the app comes from create_app, without Flask's generic options
+    (--app, --env-file, --debug); the help lists beraad's commands in sections. Commands other
+    packages add (Flask-Migrate's `db`, Flask-Limiter's `limiter`) still run but are not listed."""
+
+    def __init__(self, **extra) -> None:
+        super().__init__(add_default_commands=False, add_version_option=False, load_dotenv=False, **extra)
+        self.params = [param for param in self.params if param.name not in ("env_file", "app", "debug")]
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return click.Group.parse_args(self, ctx, args)  # FlaskGroup's would read --app and --env-file
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [command.name for command in COMMANDS]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        width = max(len(command.name) for command in COMMANDS)  # one column across the sections
+        for title, purpose, commands in SECTIONS:
+            formatter.write_paragraph()
+            formatter.write_text(f"{title}: {purpose}")
+            with formatter.indentation():
+                formatter.write_dl(
+                    [(command.name.ljust(width), command.get_short_help_str(80)) for command in commands]
+                )
+
+
+main = BeraadGroup(
     name="beraad",
     create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    help="beraad: moral case deliberation for public-sector teams.",
+    help="beraad: moral case deliberation for public-sector teams.\n\n"
+    "Settings come from the environment (SECRET_KEY, DATABASE_URL, BERAAD_*; see the README). "
+    "Run `beraad COMMAND --help` for a command's options.",
 )

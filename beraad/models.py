@@ -183,6 +183,9 @@ class DeliberationSession(db.Model):
     # After the retention period: the aggregates the summary needs; raw answers are gone.
     archived_summary: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
     purged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Off the default sessions list (its owner or an admin archived it); nothing in it changes.
+    # Not the purge above: an archived session keeps its raw data until the retention period ends.
+    archived_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Bumped on every change; phones and the projector poll it (ETag) to learn of changes.
     version: Mapped[int] = mapped_column(default=1)
     facilitator_name: Mapped[str] = mapped_column(String(120), default="")

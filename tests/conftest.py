@@ -117,6 +117,53 @@ def drop_pooled_connections(app) -> None:
     assert killed >= 1, "the app had no connection in its pool"
 
 
+def rows_of_session(session_id: int, poll_ids: list[str]) -> dict[str, int]:
+    """The number of rows each table holds of one session, in an app context (answers by the ids
+    of its polls, taken before a deletion: afterwards no poll would lead to them)."""
+    from sqlalchemy import func, select
+
+    from beraad.models import (
+        ActionPoint,
+        Answer,
+        Contribution,
+        DeliberationSession,
+        EvaluationAnswer,
+        Participant,
+        Poll,
+        SessionStep,
+    )
+
+    def count(model, *where) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+    return {
+        "deliberation_session": count(DeliberationSession, DeliberationSession.id == session_id),
+        "session_step": count(SessionStep, SessionStep.session_id == session_id),
+        "poll": count(Poll, Poll.session_id == session_id),
+        "answer": count(Answer, Answer.poll_id.in_(poll_ids)),
+        "participant": count(Participant, Participant.session_id == session_id),
+        "contribution": count(Contribution, Contribution.session_id == session_id),
+        "evaluation_answer": count(EvaluationAnswer, EvaluationAnswer.session_id == session_id),
+        "action_point": count(ActionPoint, ActionPoint.session_id == session_id),
+    }
+
+
+def assert_fonts_embedded(pdf) -> None:
+    """Every font of a PDF (a pypdf reader) is an embedded TrueType font of ours, with a ToUnicode
+    map: never one of the standard fonts a viewer substitutes."""
+    fonts = {}
+    for page in pdf.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            fonts[str(font["/BaseFont"])] = font
+    assert fonts
+    for name, font in fonts.items():
+        assert "DejaVuSans" in name or "Vera" in name, name
+        descriptor = font["/FontDescriptor"].get_object() if "/FontDescriptor" in font else None
+        assert descriptor is not None and "/FontFile2" in descriptor, name
+        assert "/ToUnicode" in font, name
+
+
 # A database that is not there, one per backend: for tests of what the app does without it.
 without_a_database = pytest.mark.parametrize(
     "url",

@@ -20,7 +20,7 @@ from beraad.methods import service as methods_service
 from beraad.methods.loader import load_methods
 from beraad.models import AccessToken, DeliberationSession, Dilemma, DilemmaRevision, User
 
-from .conftest import DATA_DIR
+from .conftest import DATA_DIR, rows_of_session
 
 SPEC = api_spec.load()
 PUBLISHED = "rapport-bijstellen"  # published, options A and B
@@ -578,6 +578,14 @@ def test_invalid_dilemmas_are_422_with_the_loaders_message(cora, changes, words)
     assert words in response.json["error"]["message"]
 
 
+def test_the_loaders_message_is_english_whatever_language_the_client_asks_for(cora):
+    """The bank editor shows the loader's messages in Dutch; the API keeps them in English."""
+    body = {"id": "Not A Slug", "title": "Nieuwe casus", "body": NEW_BODY}
+    response = cora.post("/dilemmas", json=body, headers={"Accept-Language": "nl"})
+    assert is_error(response, 422)
+    assert response.json["error"]["message"] == "id 'Not A Slug' must be lowercase a-z, 0-9, dashes"
+
+
 def test_a_dilemma_over_the_size_limit_is_413(app, cora):
     app.config["MAX_DILEMMA_BYTES"] = 2_000
     response = cora.post("/dilemmas", json={"id": "lang", "title": "Lang", "body": "woord " * 1_000})
@@ -934,7 +942,7 @@ def test_run_a_whole_session_through_the_api(app, anna):
     markdown = anna.get(f"{base}/summary.md")
     assert markdown.mimetype == "text/markdown" and "Bespreken met MT" in markdown.get_data(as_text=True)
     table = anna.get(f"{base}/summary.csv")
-    assert table.mimetype == "text/csv" and table.get_data(as_text=True).startswith("kind,poll,")
+    assert table.mimetype == "text/csv" and table.get_data(as_text=True).startswith("\ufeffSoort;Code;")
 
 
 def test_the_summary_files_match_the_web_uis(app, client, auth, api_as):
@@ -1054,3 +1062,99 @@ def test_the_evaluation_form_without_javascript_stores_the_answers(app, anna):
     assert page.status_code in (302, 303), page.get_data(as_text=True)[:400]
     followed = phone.get(page.headers["Location"]).get_data(as_text=True)
     assert "Bedankt voor je evaluatie." in followed
+
+
+# --- sessions: archive, restore, delete ----------------------------------------------------------
+
+
+def test_the_owner_archives_restores_and_lists_archived_sessions(anna):
+    kept, archived = new_session(anna), new_session(anna)
+    assert kept["archived"] is False
+    response = anna.post(f"/sessions/{archived['id']}/archive")
+    assert response.status_code == 200 and conforms(response.json, "Session")
+    assert response.json["archived"] is True
+    assert anna.post(f"/sessions/{archived['id']}/archive").json["archived"] is True  # again: no change
+
+    assert [s["id"] for s in anna.get("/sessions").json] == [kept["id"]]
+    assert [s["id"] for s in anna.get("/sessions?archived=false").json] == [kept["id"]]
+    listed = anna.get("/sessions?archived=true").json
+    assert [s["id"] for s in listed] == [archived["id"]]
+    assert all(conforms(item, "SessionSummary") and item["archived"] for item in listed)
+
+    restored = anna.post(f"/sessions/{archived['id']}/unarchive")
+    assert restored.status_code == 200 and restored.json["archived"] is False
+    assert {s["id"] for s in anna.get("/sessions").json} == {kept["id"], archived["id"]}
+    assert anna.get("/sessions?archived=true").json == []
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "TRUE", "maybe"])
+def test_the_archived_filter_takes_true_or_false(anna, value):
+    assert is_error(anna.get(f"/sessions?archived={value}"), 422, "invalid")
+
+
+def test_the_owner_deletes_a_closed_session_with_every_row_of_it(app, anna):
+    session = new_session(anna)
+    other = new_session(anna)
+    base = f"/sessions/{session['id']}"
+    assert anna.post(f"{base}/start").status_code == 200
+    position = position_of(session, "choice")
+    poll_id = session["steps"][position]["poll_id"]
+    anna.post(f"{base}/step", json={"position": position})
+    anna.post(f"{base}/polls/{poll_id}/open")
+    group = phones(app, session, 3)
+    for phone, choice in zip(group, "ABA", strict=True):
+        assert phone.answer(poll_id, {"choice": choice}).status_code == 201
+    assert group[0].contribute("Wat weegt het zwaarst?").status_code == 201
+    assert anna.patch(base, json={"evaluation_open": True}).status_code == 200
+    assert group[1].evaluate({"herkenbaar": 4}).status_code == 201
+    assert anna.post(f"{base}/actions", json={"what": "Navragen"}).status_code == 201
+    assert anna.put(f"{base}/steps/0/notes", json={"notes": "Aantekening"}).status_code == 200
+    assert is_error(anna.delete(base), 409, "wrong_state")  # running
+    assert anna.post(f"{base}/close").status_code == 200
+    poll_ids = [poll["id"] for poll in session["polls"]]
+    with app.app_context():
+        assert all(rows_of_session(session["id"], poll_ids).values())
+
+    response = anna.delete(base)
+    assert response.status_code == 204 and response.data == b""
+    with app.app_context():
+        rows = rows_of_session(session["id"], poll_ids)
+        assert rows == dict.fromkeys(rows, 0)
+        assert rows_of_session(other["id"], [p["id"] for p in other["polls"]])["poll"] == len(other["polls"])
+    assert is_error(anna.get(base), 404)
+    assert is_error(anna.delete(base), 404)
+    assert [s["id"] for s in anna.get("/sessions").json] == [other["id"]]
+
+
+def test_an_admin_archives_and_deletes_anyones_session(anna, api_as):
+    session = new_session(anna)
+    root = api_as("root", "admin")
+    assert root.post(f"/sessions/{session['id']}/archive").json["archived"] is True
+    assert root.post(f"/sessions/{session['id']}/unarchive").json["archived"] is False
+    assert root.delete(f"/sessions/{session['id']}").status_code == 204
+    assert is_error(anna.get(f"/sessions/{session['id']}"), 404)
+
+
+def test_a_running_session_can_be_neither_archived_nor_deleted(anna):
+    session = new_session(anna)
+    base = f"/sessions/{session['id']}"
+    assert anna.post(f"{base}/start").status_code == 200
+    for response in (anna.post(f"{base}/archive"), anna.delete(base)):
+        assert is_error(response, 409, "wrong_state")
+        assert "close it first" in response.json["error"]["message"]
+    after = anna.get(base)
+    assert after.status_code == 200 and after.json["archived"] is False and after.json["status"] == "running"
+
+
+@pytest.mark.parametrize("role", ["facilitator", "coordinator"])
+@pytest.mark.parametrize(
+    "method, suffix",
+    [("DELETE", ""), ("POST", "/archive"), ("POST", "/unarchive")],
+    ids=["delete", "archive", "unarchive"],
+)
+def test_others_may_neither_archive_nor_delete_a_session(anna, api_as, role, method, suffix):
+    session = new_session(anna)
+    other = api_as("mallory", role)
+    assert is_error(other.request(method, f"/sessions/{session['id']}{suffix}"), 403, "forbidden")
+    after = anna.get(f"/sessions/{session['id']}")
+    assert after.status_code == 200 and after.json["archived"] is False

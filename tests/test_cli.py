@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import socket
@@ -14,13 +15,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from beraad.auth import service as accounts
 from beraad.extensions import db
-from beraad.models import Dilemma, User
+from beraad.models import DeliberationSession, Dilemma, Participant, Poll, SessionStep, User
 
 from .conftest import PASSWORD
+
+REPO_BANK = Path(__file__).resolve().parent.parent / "dilemma_bank"
 
 
 def test_init_upgrades_imports_and_creates_admin_from_environment(app, runner, monkeypatch):
@@ -430,3 +433,198 @@ def test_a_stopping_server_answers_the_requests_already_waiting_for_it(tmp_path)
         for connection in waiting:
             connection.close()
         stop_group(server)
+
+
+# --- beraad --help: the operator's commands, in sections, in English -------------------------------
+
+SECTIONS = {
+    "Setting up": ["init", "import", "export", "methods"],
+    "Running": ["serve", "demo"],
+    "Accounts": ["create-user", "set-password", "token"],
+    "Data": ["purge"],
+}
+
+
+def beraad_help(*args: str) -> str:
+    from click.testing import CliRunner
+
+    from beraad.cli import main
+
+    result = CliRunner().invoke(main, [*args, "--help"], prog_name="beraad")
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_help_shows_beraad_commands_in_sections_and_no_flask_options():
+    output = beraad_help()
+    for flask_only in ("--env-file", "--app", "--debug", "FLASK", "limiter", "Flask-Limiter", " db "):
+        assert flask_only not in output
+    lines = output.splitlines()
+    headings = [line for line in lines if line and not line.startswith(" ")]
+    assert [heading.split(":")[0] for heading in headings] == ["Usage", "Options", *SECTIONS]
+    assert all(len(heading.split(":", 1)[1]) > 10 for heading in headings[2:])  # what each section is for
+    names = [name for section in SECTIONS.values() for name in section]
+    rows = lines[lines.index(headings[2]) :]
+    # One line per command, in section order: a name and its description, unabridged and aligned.
+    assert [line.split()[0] for line in rows if line.startswith(" ")] == names
+    assert not any(line.endswith("...") for line in rows)
+    assert len({len(line) - len(line.split(None, 1)[1]) for line in rows if line.startswith(" ")}) == 1
+
+
+def test_every_command_has_english_help_without_flask_options():
+    commands = [name for names in SECTIONS.values() for name in names]
+    commands += ["methods check", "token create", "token revoke"]
+    for command in commands:
+        output = beraad_help(*command.split())
+        assert output.startswith(f"Usage: beraad {command} ")
+        assert "--env-file" not in output and "--debug" not in output
+
+
+def test_hidden_commands_still_run():
+    """Flask-Migrate's `db` (documented: `beraad db upgrade`) and Flask-Limiter's `limiter` are not
+    listed, but a script that calls them keeps working."""
+    assert "upgrade" in beraad_help("db")
+    assert "clear" in beraad_help("limiter")
+
+
+def test_python_m_beraad_calls_itself_beraad(tmp_path):
+    env = {**os.environ, "SECRET_KEY": "x" * 40, "BERAAD_INSTANCE_PATH": str(tmp_path / "instance"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "beraad", "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: beraad [OPTIONS] COMMAND")
+    assert "Setting up" in result.stdout and "--env-file" not in result.stdout and result.stderr == ""
+
+
+def test_account_errors_are_shown_in_english_whatever_the_app_language(app, runner, create_user, monkeypatch):
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "nl"
+    weak = runner.invoke(args=["create-user", "anna", "--password", "kort"])
+    assert weak.exit_code == 1 and "The password must be at least 10 characters." in weak.output
+    create_user("bob")
+    duplicate = runner.invoke(args=["create-user", "bob", "--password", PASSWORD])
+    assert duplicate.exit_code == 1 and "A user named bob already exists." in duplicate.output
+    monkeypatch.setenv("BERAAD_NEW_PASSWORD", "kort")
+    weak = runner.invoke(args=["set-password", "bob"])
+    assert "Password not changed: The password must be at least 10 characters." in weak.output
+    monkeypatch.setenv("BERAAD_ADMIN_USER", "beheer")
+    monkeypatch.setenv("BERAAD_ADMIN_PASSWORD", "kort")
+    weak = runner.invoke(args=["init"])
+    assert "Administrator not created: The password must be at least 10 characters." in weak.output
+    for result in (duplicate, weak):
+        assert "wachtwoord" not in result.output.lower() and "gebruiker" not in result.output.lower()
+
+
+# --- beraad demo -----------------------------------------------------------------------------------
+
+DEMO_TITLE = "Demo: het rapport"
+LINK = re.compile(r"^(Facilitator|Projector|Join):\s+(\S+)", re.M)
+
+
+@pytest.fixture
+def demo_ready(app):
+    """The published dilemma the demo runs on."""
+    from beraad.bank import service as bank
+    from beraad.bank.loader import read_dilemma_file
+
+    with app.app_context():
+        bank.import_dilemmas([read_dilemma_file(REPO_BANK / "rapport-afzwakken.md")])
+        db.session.commit()
+
+
+def run_demo(runner, *options: str) -> tuple[str, dict[str, str]]:
+    result = runner.invoke(args=["demo", *options])
+    assert result.exit_code == 0, result.output
+    return result.output, dict(LINK.findall(result.output))
+
+
+def demo_sessions(app) -> list[DeliberationSession]:
+    with app.app_context():
+        return db.session.scalars(
+            select(DeliberationSession).order_by(DeliberationSession.id)
+        ).all()  # fmt: skip
+
+
+def test_demo_twice_reuses_the_open_demo_session(app, runner, demo_ready):
+    first, links = run_demo(runner)
+    assert "Demo session created." in first and "password unchanged" not in first
+    again, same = run_demo(runner)
+    assert "Demo session reused." in again and "password unchanged" in again
+    assert "created" not in again
+    assert same == links
+    assert len(demo_sessions(app)) == 1
+
+
+def test_demo_reset_deletes_the_old_demo_session_with_everything_in_it(app, runner, demo_ready):
+    from beraad.sessions import service as sessions
+    from beraad.vote import service as vote
+
+    def count(model) -> int:
+        return db.session.scalar(select(func.count()).select_from(model))
+
+    _, old_links = run_demo(runner)
+    with app.app_context():
+        old = db.session.scalars(select(DeliberationSession)).one()
+        vote.join(old, "a-phone-token")
+        sessions.start_session(old)
+        db.session.commit()
+        old_polls = set(db.session.scalars(select(Poll.id)))
+        steps = count(SessionStep)
+        assert old_polls and count(Participant) == 1
+
+    output, links = run_demo(runner, "--reset")
+
+    assert "Demo session reset: 1 old demo session deleted." in output
+    assert links["Join"] != old_links["Join"] and links["Projector"] != old_links["Projector"]
+    [fresh] = demo_sessions(app)
+    assert fresh.title == DEMO_TITLE and fresh.status == "lobby"  # the old one was running
+    with app.app_context():  # only the fresh session's rows are left (SQLite may reuse the old id)
+        assert count(Participant) == 0 and count(SessionStep) == steps
+        assert not old_polls & set(db.session.scalars(select(Poll.id)))
+        assert count(Poll) == len(old_polls)
+
+
+def test_demo_leaves_a_closed_demo_session_and_other_sessions_alone(app, runner, demo_ready):
+    from beraad.methods import service as methods
+    from beraad.models import Dilemma
+    from beraad.sessions import service as sessions
+
+    run_demo(runner)
+    with app.app_context():
+        closed = db.session.scalars(select(DeliberationSession)).one()
+        sessions.start_session(closed)
+        sessions.close_session(closed)
+        demo = accounts.get_user_by_username("demo")
+        other = accounts.create_user("anna", PASSWORD, "facilitator")
+        method = methods.get_method("dilemmamethode")
+        dilemma = db.session.scalars(select(Dilemma)).one()
+        sessions.create_session(demo, method, [dilemma], "The demo user's own session")
+        sessions.create_session(other, method, [dilemma], DEMO_TITLE)  # same title, another owner
+        db.session.commit()
+
+    output, _ = run_demo(runner)  # the closed one cannot be used: a new one
+    assert "Demo session created." in output and len(demo_sessions(app)) == 4
+    output, _ = run_demo(runner, "--reset")
+    assert "Demo session reset: 2 old demo sessions deleted." in output
+    remaining = sorted((s.title, s.status) for s in demo_sessions(app))
+    assert remaining == sorted([(DEMO_TITLE, "lobby"), ("The demo user's own session", "lobby"),
+                                (DEMO_TITLE, "lobby")])  # fmt: skip
+    with app.app_context():
+        owners = {s.title: s.owner.username for s in db.session.scalars(select(DeliberationSession))}
+    assert owners["The demo user's own session"] == "demo"
+
+
+def test_demo_reset_without_a_demo_session_creates_one(app, runner, demo_ready):
+    output, links = run_demo(runner, "--reset", "--base-url", "https://beraad.example.nl/")
+    assert "Demo session created." in output
+    assert links["Join"].startswith("https://beraad.example.nl/j/")
+    assert len(demo_sessions(app)) == 1
+
+
+def test_demo_without_its_dilemma_fails_and_creates_nothing(app, runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1 and "run `beraad init` first" in result.output
+    with app.app_context():
+        assert accounts.get_user_by_username("demo") is None  # no account with a password never shown
+    assert demo_sessions(app) == []

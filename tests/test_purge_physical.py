@@ -34,14 +34,16 @@ from .test_vote import OWNER, PEILING, Meeting, content, facilitator, meetings  
 PHONES = 12
 RAW_TABLES = ("answer", "contribution", "evaluation_answer", "participant")
 PREVIOUS_REVISION = "0006"  # the one before migrations/versions/0007_no_statistics_on_raw.py
-LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_… and 0010_…
+LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_… and 0011_…
     "ALTER TABLE dilemma ADD COLUMN protagonist VARCHAR(60) NOT NULL DEFAULT '', "
     "ADD COLUMN short TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE user_account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT false",
+    "ALTER TABLE deliberation_session ADD COLUMN archived_at TIMESTAMP WITHOUT TIME ZONE",
 )
 LATER_COLUMNS_DROP = (
     "ALTER TABLE dilemma DROP COLUMN protagonist, DROP COLUMN short",
     "ALTER TABLE user_account DROP COLUMN must_change_password",
+    "ALTER TABLE deliberation_session DROP COLUMN archived_at",
 )
 # The test survey (a text poll) with an evaluation that asks for free text.
 SURVEY = (

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import yaml
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import force_locale
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -148,7 +149,12 @@ def change(action: Callable[[], object], *, invalid: bool = False):
 
 
 def session_response(session: DeliberationSession, status: int = 200) -> tuple[Response, int]:
-    return jsonify(serialise.session_detail(session, current_user)), status
+    return jsonify({**serialise.session_detail(session, current_user), **archived(session)}), status
+
+
+def archived(session: DeliberationSession) -> dict:
+    """Whether the session is off the default list (in Session and SessionSummary)."""
+    return {"archived": session.archived_at is not None}
 
 
 # --- meta ----------------------------------------------------------------------------------------
@@ -200,7 +206,8 @@ def _dilemma_data(fields: dict, slug, status: str):
         # Round-trip through the file format so the stored data equals what an export writes.
         return parse_dilemma(dump_dilemma(data), "api", max_bytes)
     except DilemmaFileError as error:
-        raise ApiError(422, "invalid", error.message) from None
+        with force_locale("en"):  # the API speaks English to developers, whatever the browser asks
+            raise ApiError(422, "invalid", str(error.message)) from None
 
 
 @bp.route("/dilemmas")
@@ -293,7 +300,12 @@ def get_method(key: str):
 
 @bp.route("/sessions")
 def list_sessions():
-    return jsonify([serialise.session_summary(s, current_user) for s in sessions.sessions_for(current_user)])
+    """Sessions not archived; with ?archived=true only the archived ones."""
+    raw = request.args.get("archived", "false")
+    if raw not in ("true", "false"):
+        raise ApiError(422, "invalid", "'archived' must be true or false", field="archived")
+    listed = sessions.sessions_for(current_user, sessions.archived_filter(raw == "true"))
+    return jsonify([{**serialise.session_summary(s, current_user), **archived(s)} for s in listed])
 
 
 @bp.route("/sessions", methods=["POST"])
@@ -325,6 +337,28 @@ def create_session():
 @bp.route("/sessions/<int:session_id>")
 def get_session(session_id: int):
     return session_response(get_controlled_session(session_id))
+
+
+@bp.route("/sessions/<int:session_id>", methods=["DELETE"])
+def delete_session(session_id: int):
+    """Delete a session that is not running with all its raw data (owner or admin)."""
+    session = get_controlled_session(session_id)
+    change(lambda: sessions.delete_session(session))  # commits, then empties SQLite's WAL
+    return "", 204
+
+
+@bp.route("/sessions/<int:session_id>/archive", methods=["POST"])
+def archive_session(session_id: int):
+    session = get_controlled_session(session_id)
+    change(lambda: sessions.archive_session(session))
+    return session_response(session)
+
+
+@bp.route("/sessions/<int:session_id>/unarchive", methods=["POST"])
+def unarchive_session(session_id: int):
+    session = get_controlled_session(session_id)
+    change(lambda: sessions.unarchive_session(session))
+    return session_response(session)
 
 
 @bp.route("/sessions/<int:session_id>/state")
@@ -530,6 +564,14 @@ def summary_markdown(session_id: int):
 def summary_csv(session_id: int):
     session = get_readable_session(session_id)
     return _download(to_csv(build_summary(session)), "text/csv; charset=utf-8", session, "csv")
+
+
+@bp.route("/sessions/<int:session_id>/summary.xlsx")
+def summary_xlsx(session_id: int):
+    from ..summary.xlsx import MIMETYPE, to_xlsx
+
+    session = get_readable_session(session_id)
+    return _download(to_xlsx(build_summary(session)), MIMETYPE, session, "xlsx")
 
 
 def _download(body: bytes | str, mimetype: str, session: DeliberationSession, extension: str) -> Response:

@@ -1,17 +1,19 @@
 """Running a session: create, start, move through steps, time, notes, polls, close.
 
-Plain functions on explicit arguments; they flush, never commit. Every change that phones or
-the projector show bumps the session's version so they notice it. Notes are the exception:
-only the facilitator sees them, and bumping on every autosave would make every phone refetch.
+Plain functions on explicit arguments; they flush, never commit (delete_session excepted: see there).
+Every change that phones or the projector show bumps the session's version so they notice it. Notes
+are the exception: only the facilitator sees them, and bumping on every autosave would make every
+phone refetch.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -19,9 +21,11 @@ from ..methods.loader import Method, PollSpec
 from ..models import (
     ActionPoint,
     Answer,
+    Contribution,
     DeliberationSession,
     Dilemma,
     DilemmaStatus,
+    EvaluationAnswer,
     Participant,
     Poll,
     PollStatus,
@@ -40,6 +44,8 @@ MAX_NOTES_CHARS = 200_000
 MAX_OPTIONS = 8
 OPTION_LETTERS = "ABCDEFGH"
 MAX_EXTRA_MINUTES = 120
+
+log = logging.getLogger(__name__)
 
 
 class SessionError(ValueError):
@@ -218,6 +224,7 @@ def start_session(session: DeliberationSession, now: datetime | None = None) -> 
     now = now or utcnow()
     session.status = SessionStatus.RUNNING.value
     session.started_at = now
+    session.archived_at = None  # an archived session that is started is current again
     _start_timer(current_step(session), now)
     bump_version(session)
     db.session.flush()
@@ -246,6 +253,54 @@ def close_session(session: DeliberationSession, now: datetime | None = None) -> 
     scatter(Participant, Participant.session_id == session.id)
     bump_version(session)
     db.session.flush()
+
+
+def _require_not_running(session: DeliberationSession, action: str) -> None:
+    if session.status == SessionStatus.RUNNING:
+        raise SessionError(f"a running session cannot be {action}: close it first")
+
+
+def archive_session(session: DeliberationSession, now: datetime | None = None) -> None:
+    """Take a session that is not running off the default sessions list; nothing in it changes.
+
+    Archiving again keeps the first moment. Not the retention purge: raw answers stay until then.
+    """
+    _require_not_running(session, "archived")
+    if session.archived_at is None:
+        session.archived_at = now or utcnow()
+    db.session.flush()
+
+
+def unarchive_session(session: DeliberationSession) -> None:
+    """Put an archived session back on the default sessions list."""
+    session.archived_at = None
+    db.session.flush()
+
+
+def archived_filter(archived: bool) -> ColumnElement[bool]:
+    """For sessions_for: only archived sessions, or only those not archived."""
+    column = DeliberationSession.archived_at
+    return column.is_not(None) if archived else column.is_(None)
+
+
+def delete_session(session: DeliberationSession) -> None:
+    """Delete a session that is not running, with everything in it, at once: answers, participants,
+    contributions, evaluation answers, steps, polls and action points.
+
+    Unlike the functions above it commits: on SQLite the write-ahead log can be emptied of the
+    deleted rows only once the deletion is committed, and it is emptied right after (best effort).
+    """
+    _require_not_running(session, "deleted")
+    poll_ids = select(Poll.id).where(Poll.session_id == session.id)
+    db.session.execute(delete(Answer).where(Answer.poll_id.in_(poll_ids)))
+    db.session.execute(delete(Contribution).where(Contribution.session_id == session.id))
+    db.session.execute(delete(EvaluationAnswer).where(EvaluationAnswer.session_id == session.id))
+    db.session.execute(delete(Participant).where(Participant.session_id == session.id))
+    db.session.delete(session)  # its steps, polls and action points go with it (cascade)
+    db.session.commit()
+    from ..summary.retention import empty_wal
+
+    empty_wal("the deleted session's rows")
 
 
 def go_to_step(session: DeliberationSession, position: int, now: datetime | None = None) -> list[Poll]:

@@ -75,7 +75,58 @@ def _failed(session: DeliberationSession, error: service.SessionError):
 @bp.route("/sessions/")
 @login_required
 def index():
-    return render_template("sessions/index.html", sessions=service.sessions_for(current_user))
+    archived = request.args.get("archived") == "1"
+    sessions = service.sessions_for(current_user, service.archived_filter(archived))
+    return render_template("sessions/index.html", sessions=sessions, archived=archived)
+
+
+def _to_list(archived: bool = False):
+    return redirect(url_for("sessions.index", archived=1) if archived else url_for("sessions.index"))
+
+
+@bp.route("/sessions/<int:session_id>/archive", methods=["POST"])
+@login_required
+def archive(session_id: int):
+    session = get_controlled_session(session_id)
+    try:
+        service.archive_session(session)
+    except service.SessionError:
+        db.session.rollback()
+        flash(_("A running session cannot be archived: close it first."), "error")
+        return _to_list()
+    db.session.commit()
+    flash(_("The session “%(title)s” is archived.", title=session.title), "success")
+    return _to_list()
+
+
+@bp.route("/sessions/<int:session_id>/unarchive", methods=["POST"])
+@login_required
+def unarchive(session_id: int):
+    session = get_controlled_session(session_id)
+    service.unarchive_session(session)
+    db.session.commit()
+    flash(_("The session “%(title)s” is back in the list.", title=session.title), "success")
+    return _to_list(archived=True)
+
+
+@bp.route("/sessions/<int:session_id>/delete", methods=["POST"])
+@login_required
+def delete(session_id: int):
+    """Delete for good, after the box "I understand that this cannot be undone" was ticked."""
+    session = get_controlled_session(session_id)
+    archived = session.archived_at is not None
+    if not request.form.get("confirm"):
+        flash(_("Tick the box to confirm that the deletion cannot be undone."), "error")
+        return _to_list(archived)
+    title = session.title
+    try:
+        service.delete_session(session)  # commits, then empties SQLite's WAL
+    except service.SessionError:
+        db.session.rollback()
+        flash(_("A running session cannot be deleted: close it first."), "error")
+        return _to_list(archived)
+    flash(_("The session “%(title)s” is deleted, with all its answers.", title=title), "success")
+    return _to_list(archived)
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])

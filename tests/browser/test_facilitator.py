@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from .conftest import sign_in
+from .geometry import assert_room_ok
 
 pytestmark = pytest.mark.browser
 
@@ -116,3 +118,72 @@ def test_another_facilitator_gets_403_and_the_projector_url_is_read_only(browser
     assert response.status in (400, 405)
     wrong = page.goto(live_server.url + "/p/not-the-right-token")
     assert wrong.status == 404
+
+
+def test_the_sessions_list_and_the_bank_fit_a_laptop_and_their_actions_work(
+    browser, live_server, demo, screenshot
+):
+    """At 1366x768: a session that ran offers its downloads, one in the lobby does not; archive,
+    restore and delete (with its confirmation) work; dilemmas are ticked and printed as cards."""
+    laptop = {"width": 1366, "height": 768}
+    context = browser.new_context(viewport=laptop, locale="nl-NL", accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, live_server.url, "demo", demo["password"])
+    page.goto(demo["facilitator"])
+    start_button(page).click()
+    page.wait_for_load_state()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator(".run-head form[action$='/close'] button").click()
+    page.wait_for_load_state()
+    live_server.beraad("demo", "--base-url", live_server.url)  # the closed demo is not reused: a new one
+    page.goto(live_server.url + "/sessions/")
+    rows = page.locator("table.table tbody tr")
+    expect(rows).to_have_count(2)
+    closed = rows.filter(has=page.locator(".badge-closed"))
+    lobby = rows.filter(has=page.locator(".badge-lobby"))
+    expect(closed.locator("td.downloads a")).to_have_count(5)
+    expect(lobby.locator("td.downloads a")).to_have_count(0)
+    screenshot(page, "10-sessions-list-1366", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "sideways scroll"
+    assert_room_ok(
+        page,
+        {"table.table td.downloads": 13, "table.table td.session-actions button": 13,
+         "table.table td.session-actions summary": 13, ".session-tabs": 13},
+        "sessions list at 1366",
+    )  # fmt: skip
+
+    closed.locator("form[action$='/archive'] button").click()
+    page.wait_for_load_state()
+    expect(page.locator("table.table tbody tr")).to_have_count(1)
+    page.locator(".session-tabs a").click()
+    page.wait_for_load_state()
+    screenshot(page, "11-sessions-archived-1366")
+    page.locator("table.table form[action$='/unarchive'] button").click()
+    page.wait_for_load_state()
+    expect(page.locator("table.table tbody tr")).to_have_count(0)  # the archived tab is empty now
+    page.locator(".session-tabs a").click()
+    page.wait_for_load_state()
+    expect(page.locator("table.table tbody tr")).to_have_count(2)
+
+    lobby = page.locator("table.table tbody tr").filter(has=page.locator(".badge-lobby"))
+    lobby.locator("details summary").click()
+    delete = lobby.locator("form[action$='/delete'] button")
+    delete.click()  # the box is not ticked: the browser refuses to send the form
+    expect(page.locator("table.table tbody tr")).to_have_count(2)
+    screenshot(page, "12-sessions-delete-confirm-1366")
+    lobby.locator("input[name='confirm']").check()
+    delete.click()
+    page.wait_for_load_state()
+    expect(page.locator("table.table tbody tr")).to_have_count(1)
+
+    page.goto(live_server.url + "/bank/")
+    picks = page.locator("input[name='id']")
+    picks.nth(0).check()
+    picks.nth(1).check()
+    screenshot(page, "13-bank-print-cards-1366")
+    assert_room_ok(page, {".card-print-bar button": 13}, "bank print bar at 1366")
+    with page.expect_download() as download:
+        page.locator(".card-print-bar button").click()
+    path = download.value.path()
+    body = Path(path).read_bytes()
+    assert body.startswith(b"%PDF") and download.value.suggested_filename == "dilemmakaarten.pdf"
