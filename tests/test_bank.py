@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from beraad.bank import search, service
@@ -309,7 +310,9 @@ def test_update_without_changes_records_nothing(app):
 def test_creating_a_duplicate_id_is_refused(app):
     with app.app_context():
         service.import_dilemmas([make_data("x")])
-        with pytest.raises(ValueError, match="already exists"):
+        with force_locale("en"), pytest.raises(ValueError, match="already exists"):
+            service.create_dilemma(make_data("x"), None)
+        with force_locale("nl"), pytest.raises(ValueError, match="bestaat al"):
             service.create_dilemma(make_data("x"), None)
 
 
@@ -410,6 +413,30 @@ def test_editor_creates_a_draft_and_shows_errors_without_losing_input(app, clien
     assert "foute regel" in page
     with app.app_context():
         assert service.get_by_slug("ander-geval") is None
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("nl", ["Niet opgeslagen: optieregel 2 moet beginnen met een letter A-F en een dubbele punt",
+                "Niet opgeslagen: id &#39;Ongeldig Id!&#39; mag alleen kleine letters a-z, cijfers en "
+                "streepjes bevatten"]),
+        ("en", ["Not saved: option line 2 must start with a letter A-F and a colon",
+                "Not saved: id &#39;Ongeldig Id!&#39; must be lowercase a-z, 0-9, dashes"]),
+    ],
+)  # fmt: skip
+def test_the_editor_says_what_is_wrong_in_the_interface_language(app, client, auth, language, expected):
+    auth.login()
+    client.set_cookie("beraad_lang", language)
+    form = {"slug": "nieuw-geval", "title": "Nieuw geval", "language": "nl", "levels": ["rijk"],
+            "themes": "tegenspraak, loyaliteit", "roles": "leidinggevende", "sources": "Eigen praktijk",
+            "body": "Een **nieuw** geval."}  # fmt: skip
+    bad_option = client.post("/bank/new", data=dict(form, options="A: Doen\nfoute regel")).get_data(
+        as_text=True
+    )
+    bad_id = client.post("/bank/new", data=dict(form, slug="Ongeldig Id!")).get_data(as_text=True)
+    assert expected[0] in bad_option
+    assert expected[1] in bad_id
 
 
 def test_edit_records_author_and_note_and_history_shows_diff(app, client, auth, imported):

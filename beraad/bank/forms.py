@@ -79,7 +79,9 @@ class DilemmaForm(FlaskForm):
             match = OPTION_LINE.match(line)
             if not match:
                 raise DilemmaFileError(
-                    "editor", None, f"option line {number} must start with a letter A-F and a colon"
+                    "editor",
+                    None,
+                    _l("option line %(number)d must start with a letter A-F and a colon", number=number),
                 )
             options.append({"key": match.group(1).upper(), "text": match.group(2).strip()})
         meta = {

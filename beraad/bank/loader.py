@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
+from flask_babel import lazy_gettext as _l
 
 STATUSES = ("draft", "review", "published", "retired")
 LEVELS = ("rijk", "provincie", "gemeente", "waterschap", "uitvoering")
@@ -86,9 +87,14 @@ class DilemmaFileError(ValueError):
     """A problem in a dilemma file, located by file and line."""
 
     def __init__(self, path: str, line: int | None, message: str):
+        # message: a lazy translation, made into text only when shown, in the language of the
+        # screen that shows it (the bank editor in Dutch or English; the command line in English).
         self.path, self.line, self.message = str(path), line, message
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {message}")
+        super().__init__(path, line, message)
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
 
 
 class BankError(ValueError):
@@ -96,7 +102,10 @@ class BankError(ValueError):
 
     def __init__(self, errors: list[DilemmaFileError]):
         self.errors = errors
-        super().__init__("\n".join(str(error) for error in errors))
+        super().__init__(errors)
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
 
 
 class _Loader(yaml.SafeLoader):
@@ -137,22 +146,35 @@ def _string_list(value, name: str, path: str, line: int, pattern: re.Pattern | N
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise DilemmaFileError(path, line, f"'{name}' must be a list of text values")
+        raise DilemmaFileError(path, line, _l("'%(name)s' must be a list of text values", name=name))
     items = tuple(item.strip() for item in value)
     if name in TAG_KINDS:  # stored as tags: as long as the column allows, on every database
         for item in items:
             if len(item) > MAX_TAG_LENGTH:
                 raise DilemmaFileError(
-                    path, line, f"'{name}' value {item[:20]!r}… is longer than {MAX_TAG_LENGTH} characters"
+                    path,
+                    line,
+                    _l(
+                        "'%(name)s' value %(value)s… is longer than %(limit)d characters",
+                        name=name,
+                        value=repr(item[:20]),
+                        limit=MAX_TAG_LENGTH,
+                    ),
                 )
     if pattern is not None:
         for item in items:
             if not pattern.match(item):
                 raise DilemmaFileError(
-                    path, line, f"'{name}' value {item!r} must be lowercase letters, digits, dashes"
+                    path,
+                    line,
+                    _l(
+                        "'%(name)s' value %(value)s must be lowercase letters, digits, dashes",
+                        name=name,
+                        value=repr(item),
+                    ),
                 )
     if len(set(items)) != len(items):
-        raise DilemmaFileError(path, line, f"'{name}' lists a value twice")
+        raise DilemmaFileError(path, line, _l("'%(name)s' lists a value twice", name=name))
     return items
 
 
@@ -160,22 +182,24 @@ def _options(value, path: str, line: int) -> tuple[DilemmaOption, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise DilemmaFileError(path, line, "'options' must be a list of {key, text}")
+        raise DilemmaFileError(path, line, _l("'options' must be a list of {key, text}"))
     options = []
     for index, item in enumerate(value):
         if not isinstance(item, dict) or set(item) != {"key", "text"}:
-            raise DilemmaFileError(path, line, f"option {index + 1} must have exactly key and text")
+            raise DilemmaFileError(
+                path, line, _l("option %(number)d must have exactly key and text", number=index + 1)
+            )
         key, text = item["key"], item["text"]
         if key not in OPTION_KEYS:
-            raise DilemmaFileError(path, line, f"option key {key!r} must be one of A-F")
+            raise DilemmaFileError(path, line, _l("option key %(key)s must be one of A-F", key=repr(key)))
         if not isinstance(text, str) or not text.strip():
-            raise DilemmaFileError(path, line, f"option {key} needs a text")
+            raise DilemmaFileError(path, line, _l("option %(key)s needs a text", key=key))
         options.append(DilemmaOption(key, text.strip()))
     keys = [option.key for option in options]
     if keys != list(OPTION_KEYS[: len(keys)]):
-        raise DilemmaFileError(path, line, "option keys must run A, B, C … in order")
+        raise DilemmaFileError(path, line, _l("option keys must run A, B, C … in order"))
     if len(options) == 1:
-        raise DilemmaFileError(path, line, "a dilemma with options needs at least two")
+        raise DilemmaFileError(path, line, _l("a dilemma with options needs at least two"))
     return tuple(options)
 
 
@@ -185,67 +209,89 @@ def parse_dilemma(text: str, path: str = "<text>", max_bytes: int = DEFAULT_MAX_
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError as error:
         line = text.count("\n", 0, error.start) + 1
-        raise DilemmaFileError(path, line, "text contains an invalid character") from None
+        raise DilemmaFileError(path, line, _l("text contains an invalid character")) from None
     if size > max_bytes:
-        raise DilemmaFileError(path, None, f"file is larger than the limit of {max_bytes} bytes")
+        raise DilemmaFileError(
+            path, None, _l("file is larger than the limit of %(limit)d bytes", limit=max_bytes)
+        )
     lines = text.replace("\r\n", "\n").split("\n")
     if not lines or lines[0].strip() != "---":
-        raise DilemmaFileError(path, 1, "file must start with '---' and YAML front matter")
+        raise DilemmaFileError(path, 1, _l("file must start with '---' and YAML front matter"))
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == "---")
     except StopIteration:
-        raise DilemmaFileError(path, 1, "front matter is not closed with '---'") from None
+        raise DilemmaFileError(path, 1, _l("front matter is not closed with '---'")) from None
     front_matter = "\n".join(lines[1:end])
     body = "\n".join(lines[end + 1 :]).strip("\n")
     try:
         meta, key_lines = _load_front_matter(front_matter, offset=2)
     except yaml.reader.ReaderError as error:
         line = front_matter.count("\n", 0, error.position) + 2
-        raise DilemmaFileError(path, line, f"broken YAML: {error.reason}") from None
+        raise DilemmaFileError(path, line, _l("broken YAML: %(problem)s", problem=error.reason)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(error, "problem", None) or "invalid YAML"
-        raise DilemmaFileError(path, line, f"broken YAML: {problem}") from None
+        raise DilemmaFileError(path, line, _l("broken YAML: %(problem)s", problem=problem)) from None
     except RecursionError:
-        raise DilemmaFileError(path, 2, "broken YAML: nested too deeply") from None
+        raise DilemmaFileError(path, 2, _l("broken YAML: nested too deeply")) from None
     if not isinstance(meta, dict):
-        raise DilemmaFileError(path, 2, "front matter must be a mapping of keys to values")
+        raise DilemmaFileError(path, 2, _l("front matter must be a mapping of keys to values"))
 
     for key in meta:
         if key not in FIELDS:
             raise DilemmaFileError(
-                path, key_lines.get(key, 2), f"unknown key {key!r} (allowed: {', '.join(FIELDS)})"
+                path,
+                key_lines.get(key, 2),
+                _l("unknown key %(key)s (allowed: %(allowed)s)", key=repr(key), allowed=", ".join(FIELDS)),
             )
     for key in REQUIRED:
         if not isinstance(meta.get(key), str) or not meta[key].strip():
-            raise DilemmaFileError(path, key_lines.get(key, 2), f"missing or empty '{key}'")
+            raise DilemmaFileError(path, key_lines.get(key, 2), _l("missing or empty '%(key)s'", key=key))
 
     def line_of(key: str) -> int:
         return key_lines.get(key, 2)
 
     slug = meta["id"].strip()
     if not SLUG_PATTERN.match(slug) or len(slug) > 100:
-        raise DilemmaFileError(path, line_of("id"), f"id {slug!r} must be lowercase a-z, 0-9, dashes")
+        raise DilemmaFileError(
+            path, line_of("id"), _l("id %(id)s must be lowercase a-z, 0-9, dashes", id=repr(slug))
+        )
     title = meta["title"].strip()
     if len(title) > MAX_TITLE_LENGTH:
-        raise DilemmaFileError(path, line_of("title"), f"title is longer than {MAX_TITLE_LENGTH}")
+        raise DilemmaFileError(
+            path, line_of("title"), _l("title is longer than %(limit)d characters", limit=MAX_TITLE_LENGTH)
+        )
     status = meta.get("status", "draft")
     if status not in STATUSES:
         raise DilemmaFileError(
-            path, line_of("status"), f"unknown status {status!r} (one of: {', '.join(STATUSES)})"
+            path,
+            line_of("status"),
+            _l(
+                "unknown status %(status)s (one of: %(allowed)s)",
+                status=repr(status),
+                allowed=", ".join(STATUSES),
+            ),
         )
     language = meta.get("language", "nl")
     if language not in LANGUAGES:
-        raise DilemmaFileError(path, line_of("language"), f"language must be one of {LANGUAGES}")
+        raise DilemmaFileError(
+            path, line_of("language"), _l("language must be one of %(allowed)s", allowed=", ".join(LANGUAGES))
+        )
     levels = _string_list(meta.get("levels"), "levels", path, line_of("levels"))
     for level in levels:
         if level not in LEVELS:
             raise DilemmaFileError(
-                path, line_of("levels"), f"unknown level {level!r} (one of: {', '.join(LEVELS)})"
+                path,
+                line_of("levels"),
+                _l(
+                    "unknown level %(level)s (one of: %(allowed)s)",
+                    level=repr(level),
+                    allowed=", ".join(LEVELS),
+                ),
             )
     if not body.strip():
-        raise DilemmaFileError(path, end + 2, "the body (the case itself) is empty")
+        raise DilemmaFileError(path, end + 2, _l("the body (the case itself) is empty"))
     protagonist = _plain_text(meta.get("protagonist"), "protagonist", MAX_PROTAGONIST_LENGTH, path, line_of)
     short = _plain_text(meta.get("short"), "short", MAX_SHORT_LENGTH, path, line_of)
     return DilemmaData(
@@ -271,10 +317,12 @@ def _plain_text(value, name: str, limit: int, path, line_of) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise DilemmaFileError(path, line_of(name), f"'{name}' must be text")
+        raise DilemmaFileError(path, line_of(name), _l("'%(name)s' must be text", name=name))
     value = value.strip()
     if len(value) > limit:
-        raise DilemmaFileError(path, line_of(name), f"'{name}' is longer than {limit} characters")
+        raise DilemmaFileError(
+            path, line_of(name), _l("'%(name)s' is longer than %(limit)d characters", name=name, limit=limit)
+        )
     return value
 
 
@@ -285,11 +333,13 @@ def read_dilemma_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Dilemma
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise DilemmaFileError(path, line, "file is not valid UTF-8 text") from None
+        raise DilemmaFileError(path, line, _l("file is not valid UTF-8 text")) from None
     data = parse_dilemma(text.removeprefix("\ufeff"), str(path), max_bytes)
     if data.id != path.stem:
         raise DilemmaFileError(
-            path, data.id_line, f"id {data.id!r} does not match the file name {path.name!r}"
+            path,
+            data.id_line,
+            _l("id %(id)s does not match the file name %(file)s", id=repr(data.id), file=repr(path.name)),
         )
     return data
 
@@ -298,7 +348,7 @@ def load_bank(folder: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Di
     """Load every *.md file in folder (or one file); raise BankError listing every problem."""
     folder = Path(folder)
     if not folder.exists():
-        raise BankError([DilemmaFileError(folder, None, "no such file or folder")])
+        raise BankError([DilemmaFileError(folder, None, _l("no such file or folder"))])
     paths = [folder] if folder.is_file() else sorted(folder.glob("*.md"))
     errors: list[DilemmaFileError] = []
     dilemmas: list[DilemmaData] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -134,7 +135,9 @@ def import_dilemmas(items: list[DilemmaData], author: User | None = None) -> Imp
 def create_dilemma(data: DilemmaData, author: User) -> Dilemma:
     """Create a new dilemma as a draft written in the editor."""
     if get_by_slug(data.id) is not None:
-        raise DilemmaFileError("editor", None, f"a dilemma with id {data.id!r} already exists")
+        raise DilemmaFileError(
+            "editor", None, _l("a dilemma with id %(id)s already exists", id=repr(data.id))
+        )
     dilemma = Dilemma()
     _apply(dilemma, replace(data, status=DilemmaStatus.DRAFT.value))
     db.session.add(dilemma)
