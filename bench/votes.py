@@ -1,7 +1,8 @@
 """Benchmark live voting: N phones join a session and answer a poll over HTTP.
 
 What it does, in one run (everything on 127.0.0.1):
-1. a fresh instance folder and database (`beraad init`, `beraad demo`), one demo session per N,
+1. a fresh instance folder and database (`beraad init`, `beraad demo`), one session per N (the demo,
+   then copies of it),
    started and moved to its first choice poll, which is opened (service functions, one commit);
 2. `beraad serve` (gunicorn; one worker with 8 threads, as by default) on a free port;
 3. per N (default 100 and 1,000): N simulated phones, run by a bounded thread pool, each GET the
@@ -335,8 +336,8 @@ def run_cli(env: dict, deadline: Deadline, *args: str) -> str:
 
 
 def create_demo_session(env: dict, deadline: Deadline, base_url: str) -> str:
-    """Run `beraad demo`; return the new session's join code."""
-    output = run_cli(env, deadline, "demo", "--base-url", base_url)
+    """Run `beraad demo --reset` (a fresh demo, also in a reused database); return its join code."""
+    output = run_cli(env, deadline, "demo", "--reset", "--base-url", base_url)
     match = re.search(r"/j/([A-Z0-9]+)", output)
     if match is None:
         raise RuntimeError(f"no join code in the output of `beraad demo`:\n{output}")
@@ -843,11 +844,29 @@ class Prepared:
     options: list[str]
 
 
+def another_session_like(app, join_code: str) -> str:
+    """A new session with the demo's owner, method and dilemma (`beraad demo` reuses its open demo)."""
+    from beraad.bank import service as bank
+    from beraad.methods import service as methods
+
+    with app.app_context():
+        demo = sessions.get_by_join_code(join_code)
+        dilemmas = [bank.get_by_slug(dilemma["slug"]) for dilemma in demo.dilemmas_snapshot]
+        session = sessions.create_session(
+            demo.owner, methods.get_method(demo.method_key), dilemmas, demo.title, demo.language, demo.k
+        )
+        db.session.commit()
+        code = session.join_code
+        db.session.remove()
+    return code
+
+
 def prepare(app, env: dict, counts: list[int], port: int, deadline: Deadline) -> list[Prepared]:
     run_cli(env, deadline, "init")
+    demo_code = create_demo_session(env, deadline, f"http://{HOST}:{port}")
     prepared = []
-    for count in counts:
-        code = create_demo_session(env, deadline, f"http://{HOST}:{port}")
+    for number, count in enumerate(counts):
+        code = demo_code if number == 0 else another_session_like(app, demo_code)
         poll_id, options = open_first_choice_poll(app, code)
         prepared.append(Prepared(count, code, poll_id, options))
     return prepared
