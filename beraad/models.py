@@ -194,8 +194,14 @@ class DeliberationSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The team whose series this session belongs to, and the day it is planned for (calendar feed).
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    scheduled_for: Mapped[date | None] = mapped_column(nullable=True)
 
     owner: Mapped[User] = relationship()
+    team: Mapped[Team | None] = relationship()
     steps: Mapped[list[SessionStep]] = relationship(
         back_populates="session", cascade="all, delete-orphan", order_by="SessionStep.position"
     )
@@ -265,8 +271,19 @@ class Poll(db.Model):
     )  # fmt: skip
 
 
+class FollowUp(enum.StrEnum):
+    """What became of an action point, recorded in the next session of its team (the Terugblik)."""
+
+    OPEN = "open"  # not looked back on yet
+    DONE = "done"
+    IN_PROGRESS = "in_progress"
+    DROPPED = "dropped"
+    CARRIED = "carried"  # carried over: a copy lives on in the next session (carried_from_id)
+
+
 class ActionPoint(db.Model):
-    """What the group agreed to do: what, who (as a role, never a name), by when."""
+    """What the group agreed to do: what, who (as a role, never a name), by when; and, once the
+    team looked back on it in its next session, what became of it."""
 
     __tablename__ = "action_point"
 
@@ -277,8 +294,36 @@ class ActionPoint(db.Model):
     what: Mapped[str] = mapped_column(String(500))
     who: Mapped[str] = mapped_column(String(120), default="")
     due: Mapped[date | None] = mapped_column(nullable=True)
+    follow_up: Mapped[str] = mapped_column(String(12), default=FollowUp.OPEN.value, server_default="open")
+    follow_up_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The day it was marked done (to tell "done within its date"), and when it was looked back on.
+    done_on: Mapped[date | None] = mapped_column(nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # A point carried over from an earlier session of the team: the point it continues.
+    carried_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("action_point.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
     session: Mapped[DeliberationSession] = relationship(back_populates="action_points")
+
+
+class Team(db.Model):
+    """A facilitator's own group that deliberates regularly: its sessions form a series.
+
+    Facilitators see their own teams; coordinators and administrators see all."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # Where the team works (a level of the bank's vocabulary: gemeente, rijk, uitvoering …), or "".
+    level: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The secret in the address of the team's calendar feed (.ics): calendar apps cannot sign in.
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[User] = relationship()
 
 
 class Participant(db.Model):

@@ -34,16 +34,28 @@ from .test_vote import OWNER, PEILING, Meeting, content, facilitator, meetings  
 PHONES = 12
 RAW_TABLES = ("answer", "contribution", "evaluation_answer", "participant")
 PREVIOUS_REVISION = "0006"  # the one before migrations/versions/0007_no_statistics_on_raw.py
-LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_… and 0011_…
+LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_…, 0011_… and 0012_…
     "ALTER TABLE dilemma ADD COLUMN protagonist VARCHAR(60) NOT NULL DEFAULT '', "
     "ADD COLUMN short TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE user_account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT false",
     "ALTER TABLE deliberation_session ADD COLUMN archived_at TIMESTAMP WITHOUT TIME ZONE",
+    # 0012_…
+    "CREATE TABLE team (id SERIAL PRIMARY KEY, name VARCHAR(120) NOT NULL, owner_id INTEGER NOT NULL, "
+    "level VARCHAR(40) NOT NULL DEFAULT '', calendar_token VARCHAR(64) NOT NULL UNIQUE, "
+    "created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL)",
+    "ALTER TABLE deliberation_session ADD COLUMN team_id INTEGER, ADD COLUMN scheduled_for DATE",
+    "ALTER TABLE action_point ADD COLUMN follow_up VARCHAR(12) NOT NULL DEFAULT 'open', "
+    "ADD COLUMN follow_up_note TEXT NOT NULL DEFAULT '', ADD COLUMN done_on DATE, "
+    "ADD COLUMN reviewed_at TIMESTAMP WITHOUT TIME ZONE, ADD COLUMN carried_from_id INTEGER",
 )
 LATER_COLUMNS_DROP = (
     "ALTER TABLE dilemma DROP COLUMN protagonist, DROP COLUMN short",
     "ALTER TABLE user_account DROP COLUMN must_change_password",
     "ALTER TABLE deliberation_session DROP COLUMN archived_at",
+    "ALTER TABLE action_point DROP COLUMN follow_up, DROP COLUMN follow_up_note, DROP COLUMN done_on, "
+    "DROP COLUMN reviewed_at, DROP COLUMN carried_from_id",
+    "ALTER TABLE deliberation_session DROP COLUMN team_id, DROP COLUMN scheduled_for",
+    "DROP TABLE team",
 )
 # The test survey (a text poll) with an evaluation that asks for free text.
 SURVEY = (
