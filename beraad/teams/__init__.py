@@ -1,0 +1,1 @@
+"""Teams: a facilitator's own group, whose sessions form a series (monthly moreel beraad)."""

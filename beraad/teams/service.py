@@ -1,0 +1,91 @@
+"""Teams and their series of sessions. Plain functions: they flush, the caller commits.
+
+Role rules: a facilitator sees and manages the teams they own; coordinators see every team (to
+keep the practice alive across the organisation); administrators see and manage every team.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..bank.vocabulary import LEVEL_LABELS_EN as LEVELS
+from ..extensions import db
+from ..models import DeliberationSession, Team, User
+
+MAX_NAME = 120
+
+
+class TeamError(ValueError):
+    """A team that cannot be created or changed as asked; the message (translated when shown) is
+    for the user."""
+
+
+def _checked(name: str, level: str) -> tuple[str, str]:
+    name = " ".join((name or "").split())
+    if not name:
+        raise TeamError(_l("Give the team a name."))
+    if len(name) > MAX_NAME:
+        raise TeamError(_l("A team name has at most %(max)d characters.", max=MAX_NAME))
+    level = (level or "").strip()
+    if level and level not in LEVELS:
+        raise TeamError(_l("Unknown level %(level)s.", level=repr(level)))
+    return name, level
+
+
+def create_team(owner: User, name: str, level: str = "") -> Team:
+    name, level = _checked(name, level)
+    team = Team(name=name, level=level, owner_id=owner.id, calendar_token=secrets.token_urlsafe(32))
+    db.session.add(team)
+    db.session.flush()
+    return team
+
+
+def update_team(team: Team, name: str, level: str = "") -> None:
+    team.name, team.level = _checked(name, level)
+    db.session.flush()
+
+
+def can_see_team(user: User, team: Team) -> bool:
+    return user.is_authenticated and (team.owner_id == user.id or user.can_curate)
+
+
+def can_manage_team(user: User, team: Team) -> bool:
+    return user.is_authenticated and (team.owner_id == user.id or user.is_admin)
+
+
+def teams_for(user: User) -> list[Team]:
+    """The teams a user may see, by name."""
+    statement = select(Team).order_by(func.lower(Team.name), Team.id)
+    if not user.can_curate:
+        statement = statement.where(Team.owner_id == user.id)
+    return list(db.session.scalars(statement))
+
+
+def _moment():
+    """When a session took place: its start, or (never started) when it was made."""
+    return func.coalesce(DeliberationSession.started_at, DeliberationSession.created_at)
+
+
+def series(team: Team) -> list[DeliberationSession]:
+    """The team's sessions, oldest first."""
+    statement = (
+        select(DeliberationSession)
+        .where(DeliberationSession.team_id == team.id)
+        .order_by(_moment(), DeliberationSession.id)
+    )
+    return list(db.session.scalars(statement))
+
+
+def previous_session(team: Team, before: DeliberationSession | None = None) -> DeliberationSession | None:
+    """The team's latest session before `before` (or its latest of all): the one a new session
+    looks back on. Sessions made later than `before` do not count."""
+    statement = select(DeliberationSession).where(DeliberationSession.team_id == team.id)
+    if before is not None:
+        statement = statement.where(
+            DeliberationSession.id != before.id, DeliberationSession.created_at <= before.created_at
+        )
+    statement = statement.order_by(_moment().desc(), DeliberationSession.id.desc()).limit(1)
+    return db.session.scalar(statement)
