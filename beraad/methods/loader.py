@@ -90,6 +90,9 @@ class Step:
     poll: PollSpec | None = None
     show_case: bool = False  # the projector and the phones show the dilemma's text at this step
     show_options: bool = False  # ... and the dilemma's fixed options (a dilemma game)
+    # The Terugblik a team's session starts with (beraad/teams/followup.py): only in session snapshots,
+    # never read from a method file.
+    followup: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ def _step_from_dict(data: dict) -> Step:
         poll=_poll_from_dict(data.get("poll")),
         show_case=data.get("show_case", False),
         show_options=data.get("show_options", False),
+        followup=data.get("followup", False),
     )
 
 

@@ -23,6 +23,14 @@ class NewSessionForm(FlaskForm):
     facilitator_name = StringField(
         _l("Your name in the summary (optional)"), validators=[Optional(), Length(max=120)]
     )
+    team = SelectField(
+        _l("Team (optional)"),
+        validate_choice=False,
+        description=_l(
+            "A session in a team starts by looking back on the action points of its previous session."
+        ),
+    )
+    scheduled_for = DateField(_l("Planned for (optional)"), validators=[Optional()])
 
 
 class NotesForm(FlaskForm):

@@ -31,6 +31,7 @@ from ..models import (
     PollStatus,
     SessionStatus,
     SessionStep,
+    Team,
     User,
     utcnow,
 )
@@ -127,8 +128,13 @@ def create_session(
     language: str = "nl",
     k: int = 3,
     facilitator_name: str = "",
+    team: Team | None = None,
 ) -> DeliberationSession:
-    """Create a session in the lobby, with snapshots of the method and the dilemmas."""
+    """Create a session in the lobby, with snapshots of the method and the dilemmas.
+
+    In a team (its series of sessions) whose previous session agreed action points, the session
+    starts with a Terugblik on them: a step before the method's first (see teams/followup.py).
+    """
     low, high = method.dilemmas
     if not low <= len(dilemmas) <= high:
         raise SessionError(f"this method needs {low}–{high} dilemma(s)")
@@ -152,8 +158,18 @@ def create_session(
         dilemmas_snapshot=[dilemma_snapshot(d) for d in dilemmas],
         facilitator_name=facilitator_name.strip()[:120],
         secret=secrets.token_hex(32),
+        team_id=team.id if team is not None else None,
     )
     db.session.add(session)
+    if team is not None:
+        from ..teams.followup import with_terugblik
+        from ..teams.service import previous_session
+
+        db.session.flush()  # its creation time decides which session came before it
+        previous = previous_session(team, before=session)
+        if previous is not None and previous.action_points:
+            method = with_terugblik(method)
+            session.method_snapshot = method.to_dict()
     poll_ids: dict[tuple[str, int | None], str] = {}
     for planned in expand_steps(method, len(dilemmas)):
         step = planned.step
@@ -161,7 +177,8 @@ def create_session(
             SessionStep(
                 position=planned.position,
                 step_key=step.key,
-                dilemma_index=planned.dilemma_index,
+                # The Terugblik is about the previous session, not about today's dilemma.
+                dilemma_index=None if step.followup else planned.dilemma_index,
                 planned_minutes=step.minutes,
             )
         )

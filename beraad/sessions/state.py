@@ -13,6 +13,7 @@ from ..methods.loader import Method, Step
 from ..models import DeliberationSession, Poll, PollStatus
 from ..render import render_markdown
 from ..summary.build import consented_case
+from ..teams.followup import followup_view
 from ..vote import contributions
 from ..vote.service import answer_count, results
 from . import service
@@ -114,6 +115,8 @@ def stage_context(session: DeliberationSession, live_counts: bool = True) -> dic
         "answer_count": (answer_count(poll.id) if poll is not None else 0) if live_counts else None,
         "contributions": shown_contributions,
         "timer": service.timer_state(current),
+        # At the Terugblik: the previous session's action points with what became of them.
+        "followup": followup_view(session) if step.followup else [],
     }
 
 

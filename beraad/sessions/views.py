@@ -26,6 +26,9 @@ from ..network import is_loopback
 from ..qr import qr_svg
 from ..render import render_markdown
 from ..summary import retention
+from ..summary.build import has_case_presenter
+from ..teams import followup
+from ..teams import service as teams_service
 from ..urls import external_url
 from ..vote import contributions, evaluation
 from . import service
@@ -144,7 +147,14 @@ def new():
     for entry in form.dilemmas:
         entry.choices = dilemma_choices
     form.language.choices = [("nl", "Nederlands"), ("en", "English")]
+    own_teams = [
+        team
+        for team in teams_service.teams_for(current_user)
+        if teams_service.can_manage_team(current_user, team)
+    ]
+    form.team.choices = [("", _("— no team —"))] + [(str(team.id), team.name) for team in own_teams]
     if request.method == "GET":
+        form.team.data = request.args.get("team", "")
         form.k.data = current_app.config["BERAAD_K"]
         form.language.data = _language()
         form.method.data = request.args.get("method") or "dilemmamethode"
@@ -154,8 +164,11 @@ def new():
         method = methods.get_method(form.method.data)
         slugs = [entry.data for entry in form.dilemmas if entry.data]
         chosen = [bank.get_by_slug(slug) for slug in slugs]
+        team = next((t for t in own_teams if str(t.id) == form.team.data), None)
         if method is None:
             flash(_("Choose a method."), "error")
+        elif form.team.data and team is None:
+            flash(_("Choose one of your own teams."), "error")
         elif method.dilemmas[1] == 0 and chosen:
             flash(_("This method uses no dilemma: leave the dilemma fields empty."), "error")
         elif method.dilemmas[1] > 0 and (
@@ -166,8 +179,9 @@ def new():
             try:
                 session = service.create_session(
                     current_user, method, chosen, form.title.data or "", form.language.data,
-                    form.k.data, form.facilitator_name.data or "",
+                    form.k.data, form.facilitator_name.data or "", team=team,
                 )  # fmt: skip
+                session.scheduled_for = form.scheduled_for.data
             except service.SessionError as error:
                 db.session.rollback()
                 flash(_("The session was not created: %(problem)s", problem=str(error)), "error")
@@ -212,6 +226,8 @@ def run(session_id: int):
         facilitator_html=render_markdown(context["step"].facilitator.get(session.language)),
         dilemma_html=[render_markdown(d["body"]) for d in session.dilemmas_snapshot],
         contributions=contributions.for_moderation(session),
+        followup_statuses=[(status.value, followup.STATUS_LABELS[status]) for status in followup.STATUSES],
+        asks_consent=has_case_presenter(session),
     )
 
 
@@ -305,6 +321,26 @@ def add_action(session_id: int):
     except service.SessionError as error:
         return _failed(session, error)
     return _done(session, "actions")
+
+
+@bp.route("/sessions/<int:session_id>/followup/<int:point_id>", methods=["POST"])
+@login_required
+def record_followup(session_id: int, point_id: int):
+    """At the Terugblik: what became of one of the previous session's action points."""
+    session = get_controlled_session(session_id)
+    point = next((p for p in followup.points_to_review(session) if p.id == point_id), None) or abort(404)
+    status = request.form.get("status", "")
+    if status not in followup.STATUSES:
+        return _failed(session, service.SessionError(_("Choose what became of this action point.")))
+    note = request.form.get("note", "")
+    if len(note.strip()) > followup.MAX_NOTE_CHARS:
+        message = _("A note is limited to %(n)d characters.", n=followup.MAX_NOTE_CHARS)
+        return _failed(session, service.SessionError(message))
+    try:
+        followup.record_follow_up(session, point, status, note)
+    except service.SessionError as error:
+        return _failed(session, error)
+    return _done(session, "followup")
 
 
 @bp.route("/sessions/<int:session_id>/actions/<int:point_id>/delete", methods=["POST"])

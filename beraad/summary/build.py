@@ -10,12 +10,14 @@ from flask import current_app
 from ..models import DeliberationSession
 from ..sessions import service as sessions
 from ..sessions.plan import planned_minutes
+from ..teams.followup import points_to_review
 from ..vote import contributions, evaluation
 from ..vote.service import Results, aggregate, results
 from .labels import DEFAULT_TIMEZONE, zone
 from .model import (
     ActionSummary,
     DilemmaSummary,
+    FollowUpSummary,
     PollSummary,
     ResultRow,
     StepSummary,
@@ -74,14 +76,15 @@ def consented_case(session: DeliberationSession, body: str) -> str:
     return body
 
 
+def has_case_presenter(session: DeliberationSession) -> bool:
+    """One case, with a method where someone brings it in (PRESENTER_METHODS): only then is there a
+    case presenter to ask what of it goes on paper."""
+    return len(session.dilemmas_snapshot) == 1 and session.method_key in PRESENTER_METHODS
+
+
 def presenter_consent(session: DeliberationSession) -> bool:
-    """Whether the case text is as a case presenter consented: one case, brought in by someone (a method
-    of PRESENTER_METHODS), and not in full."""
-    return (
-        len(session.dilemmas_snapshot) == 1
-        and session.method_key in PRESENTER_METHODS
-        and session.case_consent != "full"
-    )
+    """Whether the case text is as a case presenter consented: a session with a presenter, and not in full."""
+    return has_case_presenter(session) and session.case_consent != "full"
 
 
 def _dilemmas(session: DeliberationSession) -> tuple[DilemmaSummary, ...]:
@@ -143,6 +146,14 @@ def _aggregates(session: DeliberationSession) -> dict:
     }
 
 
+def _follow_up(session: DeliberationSession) -> tuple[FollowUpSummary, ...]:
+    """The Terugblik: the previous session's action points as this session looked back on them."""
+    return tuple(
+        FollowUpSummary(p.what, p.who, p.due.isoformat() if p.due else None, p.follow_up, p.follow_up_note)
+        for p in points_to_review(session)
+    )
+
+
 def build_summary(session: DeliberationSession) -> Summary:
     """Everything the exports show, in the session's language; only aggregates, k respected."""
     method = sessions.method_of(session)
@@ -150,10 +161,12 @@ def build_summary(session: DeliberationSession) -> Summary:
         archived = Summary.from_dict(session.archived_summary)
         participants, polls = archived.participants, archived.polls
         evaluation_items, released = archived.evaluation, archived.contributions
+        follow_up = _follow_up(session) or archived.follow_up
     else:
         live = _aggregates(session)
         participants, polls = live["participants"], tuple(live["polls"])
         evaluation_items, released = tuple(live["evaluation"]), tuple(live["contributions"])
+        follow_up = _follow_up(session)
     titles = {step.key: step.title.get(session.language) for step in method.steps}
     seconds = {
         step.position: sessions.timer_state(step, session.closed_at).elapsed_seconds for step in session.steps
@@ -204,4 +217,5 @@ def build_summary(session: DeliberationSession) -> Summary:
         evaluation=evaluation_items,
         status=session.status,
         evaluation_open=session.evaluation_open and session.archived_summary is None,
+        follow_up=follow_up,
     )

@@ -53,6 +53,12 @@ LABELS = {
         "no_dilemma": "Geen dilemma vastgelegd.", "no_steps": "Geen stappen vastgelegd.",
         "answer": "antwoord", "point": "punt", "compared": "eerst: {question}",
         "no_answers": "Geen antwoorden.", "page": "Pagina {page} van {total}",
+        # The Terugblik: what became of the action points of the team's previous session.
+        "follow_up": "Terugblik", "status": "Status", "follow_up_note": "Toelichting",
+        "follow_up_intro": "Wat de vorige sessie van dit team afsprak, en wat ermee gebeurde.",
+        "follow_up_open": "Nog niet besproken", "follow_up_done": "Gedaan",
+        "follow_up_in_progress": "Loopt nog", "follow_up_dropped": "Vervallen",
+        "follow_up_carried": "Schuift door",
     },
     "en": {
         "summary": "Moral case deliberation summary", "date": "Date", "method": "Method",
@@ -88,6 +94,11 @@ LABELS = {
         "no_dilemma": "No dilemma recorded.", "no_steps": "No steps recorded.",
         "answer": "answer", "point": "point", "compared": "before: {question}",
         "no_answers": "No answers.", "page": "Page {page} of {total}",
+        "follow_up": "Looking back", "status": "Status", "follow_up_note": "Note",
+        "follow_up_intro": "What this team's previous session agreed, and what became of it.",
+        "follow_up_open": "Not discussed yet", "follow_up_done": "Done",
+        "follow_up_in_progress": "In progress", "follow_up_dropped": "Dropped",
+        "follow_up_carried": "Carried over",
     },
 }  # fmt: skip
 MONTHS = {
@@ -123,6 +134,9 @@ class Words(dict):
 
     def answers_per_point(self, item) -> str:
         return distribution(item, self.language)
+
+    def follow_up_status(self, status: str) -> str:
+        return follow_up_label(status, self.language)
 
 
 def labels(language: str) -> Words:
@@ -260,3 +274,10 @@ def distribution(item, language: str) -> str:
         f"{row.key if len(row.key) <= 3 else row.label}: {format_number(row.count, language, 0)}"
         for row in item.rows
     )
+
+
+def follow_up_label(status: str, language: str) -> str:
+    """What became of an action point, in words: 'Gedaan', 'Schuift door' … (status as kept: done,
+    carried …); an unknown status as it is."""
+    words = LABELS.get(language, LABELS["nl"])
+    return words.get(f"follow_up_{status}", status)

@@ -55,6 +55,17 @@ class ActionSummary:
 
 
 @dataclass(frozen=True)
+class FollowUpSummary:
+    """An action point of the team's previous session, as looked back on at this session's Terugblik."""
+
+    what: str
+    who: str  # a role
+    due: str | None  # ISO date
+    status: str  # open | done | in_progress | dropped | carried
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class DilemmaSummary:
     title: str
     text: str  # Markdown: the full case, the redacted version or only the moral question
@@ -94,6 +105,9 @@ class Summary:
         False  # while open only that is said: per-item counts would show one phone's choices
     )
     extra: dict = field(default_factory=dict, compare=False)
+    # The Terugblik: the previous session's action points and what became of them (none: no Terugblik,
+    # as in every summary archived before it existed).
+    follow_up: tuple[FollowUpSummary, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -127,5 +141,6 @@ class Summary:
                 "contributions": tuple(data["contributions"]),
                 "actions": tuple(ActionSummary(**a) for a in data["actions"]),
                 "evaluation": tuple(poll(p) for p in data["evaluation"]),
+                "follow_up": tuple(FollowUpSummary(**f) for f in data.get("follow_up", ())),
             }
         )

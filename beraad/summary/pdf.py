@@ -40,6 +40,7 @@ from .labels import (
     consent_remark,
     date_and_time,
     distribution,
+    follow_up_label,
     format_number,
     labels,
     local_time,
@@ -74,6 +75,7 @@ def render_pdf(summary: Summary) -> bytes:
     styles = _styles()
     story = [
         *_title_block(summary, words, styles),
+        *_follow_up(summary, words, styles),
         *_dilemmas(summary, words, styles),
         *_steps(summary, words, styles),
         *_polls(summary, words, styles),
@@ -364,6 +366,34 @@ def _title_block(summary: Summary, words: dict, styles: dict) -> list:
     return story
 
 
+def _follow_up(summary: Summary, words: dict, styles: dict) -> list:
+    """The Terugblik, right after the title block: what became of the previous session's action points
+    (nothing where the session had no Terugblik)."""
+    if not summary.follow_up:
+        return []
+    cell, head, note = styles["cell"], styles["cellhead"], styles["cellnote"]
+    keys = ("what", "who", "when", "status", "follow_up_note")
+    data = [[Paragraph(_esc(words[key]), head) for key in keys]]
+    for point in summary.follow_up:
+        data.append(
+            [
+                Paragraph(_esc(point.what) or "—", cell),
+                Paragraph(_esc(point.who) if point.who.strip() else "—", cell),
+                Paragraph(_esc(_long_date(point.due, summary.language)) if point.due else "—", cell),
+                Paragraph(f"<b>{_esc(follow_up_label(point.status, summary.language))}</b>", cell),
+                Paragraph(_esc(point.note), note) if _clean(point.note).strip() else Paragraph("", cell),
+            ]
+        )
+    fixed = [2.7 * cm, 2.5 * cm, 2.4 * cm]
+    rest = FRAME_WIDTH - sum(fixed)
+    table = _ruled_table(data, [rest * 0.55, *fixed, rest * 0.45])
+    return [
+        Paragraph(_esc(words["follow_up"]), styles["h2"]),
+        Paragraph(_esc(words["follow_up_intro"]), styles["meta"]),
+        table,
+    ]
+
+
 def _dilemmas(summary: Summary, words: dict, styles: dict) -> list:
     if not summary.dilemmas:
         return [
@@ -580,13 +610,13 @@ def _actions(summary: Summary, words: dict, styles: dict) -> list:
                 Paragraph(_esc(_long_date(action.due, summary.language)) if action.due else "—", cell),
             ]
         )
-    table = Table(
-        data,
-        colWidths=[FRAME_WIDTH - 8 * cm, 4.5 * cm, 3.5 * cm],
-        repeatRows=1,
-        splitInRow=1,
-        hAlign="LEFT",
-    )
+    return [*story, _ruled_table(data, [FRAME_WIDTH - 8 * cm, 4.5 * cm, 3.5 * cm])]
+
+
+def _ruled_table(data: list, widths: list) -> Table:
+    """A list as a table: a header row repeated on every page, a rule under each row, rows that may
+    split over a page (a long point)."""
+    table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1, hAlign="LEFT")
     table.setStyle(
         _table_style(
             [
@@ -600,7 +630,7 @@ def _actions(summary: Summary, words: dict, styles: dict) -> list:
             ]
         )
     )
-    return [*story, table]
+    return table
 
 
 def _evaluation(summary: Summary, words: dict, styles: dict) -> list:

@@ -72,6 +72,10 @@
     if (!frame) return;
     stage.querySelectorAll(".pager-indicator").forEach(function (el) { el.remove(); });
     stage.querySelectorAll("[data-pager] > *").forEach(function (el) { el.hidden = false; });
+    // Measure afresh with the prompt in place: left folded by an earlier fit (before the fonts
+    // loaded, a longer text), it would make the step seem to fit, unfold, and then page for nothing.
+    var root = stage.querySelector(".stage");
+    if (root) root.classList.remove("folded");
     var scale = 1;
     setFit(scale);
     while (overflows(frame) && scale > FIT_FLOOR + 0.001) {
@@ -79,7 +83,6 @@
       setFit(scale);
     }
     // Then fold the step's prompt away (the phones and the facilitator still show it), then page.
-    var root = stage.querySelector(".stage");
     if (root) root.classList.toggle("folded", overflows(frame));
     if (overflows(frame)) page(frame);
     // Last resort, so that nothing is ever cut off: one item alone taller than the screen.
