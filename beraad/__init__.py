@@ -72,10 +72,12 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .bank.views import bp as bank_bp
     from .extensions import csrf
+    from .insights.views import bp as insights_bp
     from .main.views import bp as main_bp
     from .methods.views import bp as methods_bp
     from .sessions.views import bp as sessions_bp
     from .summary.views import bp as summary_bp
+    from .teams.views import bp as teams_bp
     from .vote.views import bp as vote_bp
 
     app.register_blueprint(main_bp)
@@ -85,7 +87,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sessions_bp)
     app.register_blueprint(vote_bp)
     app.register_blueprint(summary_bp)
+    app.register_blueprint(insights_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(teams_bp, url_prefix="/teams")
     # Bearer-token calls carry no cookie, so they cannot be forged cross-site; the API checks
     # CSRF itself for calls that do ride on the login cookie (api/auth.py).
     csrf.exempt(api_bp)

@@ -23,6 +23,7 @@ from beraad.config import REPO_ROOT
 from beraad.extensions import db
 from beraad.models import DeliberationSession, Dilemma, Poll, User
 from beraad.sessions import service as sessions
+from beraad.teams import service as teams
 
 from .test_summary import content, facilitator, new_session, run_session  # noqa: F401
 
@@ -116,6 +117,8 @@ def rooms(app, run_session, new_session, facilitator):  # noqa: F811
                 select(Poll).where(Poll.session_id == running_id, Poll.key == "moreel-dilemma")
             )
             sessions.open_poll(running, poll)
+            team = teams.create_team(db.session.get(User, facilitator), f"Team {language}", "gemeente")
+            db.session.get(DeliberationSession, ran.session_id).team_id = team.id  # a history to show
             db.session.commit()
             made[language] = {
                 "closed": ran.session_id,
@@ -123,6 +126,7 @@ def rooms(app, run_session, new_session, facilitator):  # noqa: F811
                 "running": running_id,
                 "join_code": running.join_code,
                 "projector": running.projector_token,
+                "team": team.id,
             }
     return made
 
@@ -140,6 +144,7 @@ def arguments(app, room: dict) -> dict:
         "code": room["join_code"],
         "position": 0,
         "number": 1,
+        "team_id": room["team"],
     }
 
 

@@ -1425,3 +1425,14 @@ def test_realistic_summaries_render_page_by_page(app, backend, run_session, game
         evaluation = [number for number, page in enumerate(pages) if summary.evaluation[0].question in page]
         assert len(evaluation) == 1
         assert all(item.question in pages[evaluation[0]] for item in summary.evaluation)
+
+
+def test_the_case_presenter_is_asked_only_where_someone_brings_the_case(
+    app, client, auth, new_session, game_session
+):
+    """The facilitator screen asks what of the case goes on paper only in a session with a case
+    presenter; a game on cases from the bank has nobody to ask."""
+    with_presenter, game = new_session(), game_session()  # both run by anna
+    auth.login("anna", role="facilitator")
+    assert 'id="consent"' in client.get(f"/sessions/{with_presenter}").get_data(as_text=True)
+    assert 'id="consent"' not in client.get(f"/sessions/{game}").get_data(as_text=True)
