@@ -477,3 +477,27 @@ def test_a_new_session_cannot_go_into_someone_elses_team(
             db.session.scalar(select(DeliberationSession).where(DeliberationSession.title == "Stiekem"))
             is None
         )
+
+
+def test_the_list_reads_every_teams_sessions_in_one_query(app, client, auth, facilitator, new_session):
+    from sqlalchemy import event
+
+    for number in range(4):
+        attach(app, new_session(title=f"Beraad {number}"), make_team(app, facilitator, name=f"Team {number}"))
+    auth.login("anna", role="facilitator")
+    statements: list[str] = []
+    with app.app_context():
+        from beraad.extensions import db as database
+
+        engine = database.engine
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/teams/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    from_sessions = [s for s in statements if "FROM deliberation_session" in s]
+    assert len(from_sessions) == 1, from_sessions

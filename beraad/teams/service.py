@@ -79,6 +79,20 @@ def series(team: Team) -> list[DeliberationSession]:
     return list(db.session.scalars(statement))
 
 
+def series_by_team(teams: list[Team]) -> dict[int, list[DeliberationSession]]:
+    """The series of several teams in one query (the teams list), oldest first per team."""
+    found: dict[int, list[DeliberationSession]] = {team.id: [] for team in teams}
+    if found:
+        statement = (
+            select(DeliberationSession)
+            .where(DeliberationSession.team_id.in_(found))
+            .order_by(_moment(), DeliberationSession.id)
+        )
+        for session in db.session.scalars(statement):
+            found[session.team_id].append(session)
+    return found
+
+
 def previous_session(team: Team, before: DeliberationSession | None = None) -> DeliberationSession | None:
     """The team's latest session before `before` (or its latest of all): the one a new session
     looks back on. Sessions made later than `before` do not count."""

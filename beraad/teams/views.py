@@ -73,7 +73,8 @@ def index():
             return redirect(url_for("teams.view", team_id=team.id))
     teams = service.teams_for(current_user)
     today = datetime.now(_zone()).date()
-    overviews = {team.id: history.overview(service.series(team), today, _zone()) for team in teams}
+    series = service.series_by_team(teams)  # one query, not one per team
+    overviews = {team.id: history.overview(series[team.id], today, _zone()) for team in teams}
     page = render_template("teams/index.html", teams=teams, overviews=overviews, form=form, levels=LEVELS)
     return page, status
 
