@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 # Set in CI: a missing Chromium is then a failure, never a skip.
@@ -150,3 +151,11 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("#login-form button[type=submit]")
     page.wait_for_url(re.compile(r".*/sessions/.*|.*/bank/.*"))
+
+
+def start_session(page) -> None:
+    """Start the session on the facilitator screen and wait until its first step is in place (the
+    start is sent in place, so the page's load state says nothing about it)."""
+    page.locator("form[action$='/start'] button").click()
+    expect(page.locator("form[action$='/start']")).to_have_count(0)
+    expect(page.locator(".step-list li.current .step-number")).to_have_text("1")

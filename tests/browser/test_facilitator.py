@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import sign_in
+from .conftest import sign_in, start_session
 from .geometry import assert_room_ok
 
 pytestmark = pytest.mark.browser
 
 
-def start_button(page):
-    return page.locator("form[action$='/start'] button")
 
 
 def test_facilitator_runs_the_dilemma_method_and_the_projector_follows(
@@ -32,8 +30,7 @@ def test_facilitator_runs_the_dilemma_method_and_the_projector_follows(
     expect(projector.locator(".join-code-big")).to_have_text(demo["join"].rsplit("/", 1)[1])
     screenshot(projector, "02-projector-lobby-1920")
 
-    start_button(facilitator).click()
-    facilitator.wait_for_load_state()
+    start_session(facilitator)
     steps = facilitator.locator(".step-list li")
     count = steps.count()
     assert count == 11  # ten steps; the individual judgement shows as two (the vote, its reasons)
@@ -83,8 +80,7 @@ def test_notes_survive_a_reload_and_an_app_restart(browser, live_server, demo):
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     sign_in(page, live_server.url, "demo", demo["password"])
     page.goto(demo["facilitator"])
-    start_button(page).click()
-    page.wait_for_load_state()
+    start_session(page)
 
     text = "De casusinbrenger voelde druk van boven: ‘maak het genuanceerder’ — waarde: onafhankelijkheid."
     page.fill("#notes-field", text)
@@ -130,8 +126,7 @@ def test_the_sessions_list_and_the_bank_fit_a_laptop_and_their_actions_work(
     page = context.new_page()
     sign_in(page, live_server.url, "demo", demo["password"])
     page.goto(demo["facilitator"])
-    start_button(page).click()
-    page.wait_for_load_state()
+    start_session(page)
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator(".run-head form[action$='/close'] button").click()
     page.wait_for_load_state()

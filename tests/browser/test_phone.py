@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import sign_in
+from .conftest import sign_in, start_session
 from .geometry import problems_in_view, visible_boxes
 
 pytestmark = pytest.mark.browser
@@ -50,12 +50,6 @@ def facilitator(browser, live_server, demo, start: bool = True):
     if start:
         start_session(page)
     return page
-
-
-def start_session(page) -> None:
-    page.locator("form[action$='/start'] button").click()
-    expect(page.locator("form[action$='/start']")).to_have_count(0)
-    expect(page.locator(".step-list li.current .step-number")).to_have_text("1")
 
 
 def go_to_step(page, number: int) -> None:
