@@ -2,7 +2,8 @@
 
 Every session has one or two dilemmas of the bank, three action points with due dates and
 follow-ups, and an evaluation by 3–12 simulated participants (some below k, so the k rule has work
-to do). Rows go in through SQLAlchemy Core bulk inserts into a fresh, migrated SQLite file. Then
+to do). Rows go in through SQLAlchemy Core bulk inserts into a fresh, migrated SQLite file; then
+each session's evaluation is tallied as close_session does (timed, per session). Then
 `insights()` and the /insights page (test client, a coordinator signed in) are timed a few times.
 Target: < 500 ms for both. No network; runs in well under a minute.
 """
@@ -41,6 +42,7 @@ from beraad.models import (  # noqa: E402
     Team,
     User,
 )
+from beraad.vote.evaluation import tally  # noqa: E402
 
 TARGET_MS = 500
 PASSWORD = "bench-coordinator-password"
@@ -100,6 +102,14 @@ def populate(teams: int, sessions: int, rng: random.Random, today: date) -> None
     db.session.commit()
     print(f"organisation: {teams} teams, {len(rows)} sessions, {len(points)} action points, "
           f"{len(answers)} evaluation answers")  # fmt: skip
+    # What close_session does for each session: keep its evaluation as sums (at k or more).
+    began = time.perf_counter()
+    closed = db.session.scalars(select(DeliberationSession)).all()
+    kept = sum(1 for session in closed if tally(session))
+    db.session.commit()
+    took = (time.perf_counter() - began) * 1000
+    print(f"tallied at close: {kept} of {len(closed)} sessions at k or more, "
+          f"{took / len(closed):.2f} ms a session")  # fmt: skip
 
 
 def timed(label: str, function, repeat: int) -> float:

@@ -211,6 +211,7 @@ class DeliberationSession(db.Model):
     action_points: Mapped[list[ActionPoint]] = relationship(
         back_populates="session", cascade="all, delete-orphan", order_by="ActionPoint.id"
     )
+    tallies: Mapped[list[EvaluationTally]] = relationship(cascade="all, delete-orphan")
 
     @property
     def is_closed(self) -> bool:
@@ -410,6 +411,30 @@ class EvaluationAnswer(db.Model):
     voter_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (UniqueConstraint("session_id", "item_key", "voter_key"), {"sqlite_with_rowid": False})
+
+
+class EvaluationTally(db.Model):
+    """A closed session's evaluation, item by item, as sums: what the insights read.
+
+    Written when the session closes, and only when at least k people evaluated it (the most
+    answers any item got): a session below its k leaves no row, so nothing of a small group is ever
+    kept beyond its raw answers, and the figures stay when the raw answers are purged. Holds no
+    answer, only the count, sum, sum of squares, lowest and highest value of each scale item
+    (answers counts text answers too; count, total and squares only numbers).
+    """
+
+    __tablename__ = "evaluation_tally"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("deliberation_session.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    answers: Mapped[int] = mapped_column()
+    count: Mapped[int] = mapped_column()
+    total: Mapped[float] = mapped_column()
+    squares: Mapped[float] = mapped_column()
+    low: Mapped[float | None] = mapped_column(nullable=True)
+    high: Mapped[float | None] = mapped_column(nullable=True)
 
 
 class AccessToken(db.Model):

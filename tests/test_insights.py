@@ -87,13 +87,13 @@ def teams(app, facilitator):  # noqa: F811
         return ids
 
 
-def figures(app, today=TODAY, username="coordinator", role="coordinator"):
+def figures(app, today=TODAY, username="coordinator", role="coordinator", zone=None):
     from beraad.auth.service import create_user, get_user_by_username
 
     with app.app_context():
         user = get_user_by_username(username) or create_user(username, "x" * 20, role, "")
         db.session.commit()
-        return insights(user, today=today)
+        return insights(user, today=today, zone=zone)
 
 
 def test_counts_per_month_team_theme_and_method(app, org, teams):
@@ -314,3 +314,77 @@ def test_the_session_row_counts_running_sessions_but_evaluations_need_closed(app
     assert ins.total_sessions == 1 and ins.evaluated_sessions == 0 and ins.items == ()
     with app.app_context():
         assert db.session.query(DeliberationSession).count() == 1
+
+
+def _tallies(app) -> dict[int, dict[str, tuple]]:
+    from beraad.models import EvaluationTally
+
+    with app.app_context():
+        result: dict[int, dict[str, tuple]] = {}
+        for row in db.session.query(EvaluationTally).all():
+            result.setdefault(row.session_id, {})[row.item_key] = (
+                row.answers, row.count, row.total, row.squares, row.low, row.high,
+            )  # fmt: skip
+        return result
+
+
+def test_closing_keeps_sums_only_for_a_session_at_k_or_more(app, org, teams):
+    """The database is dumped after closing: a session with k evaluations leaves sums per item, one
+    below k leaves nothing at all (not even its count)."""
+    at_k = org(teams[0], datetime(2025, 6, 1, 9), THREE)
+    below = org(teams[0], datetime(2025, 6, 2, 9), THREE[:2])
+    kept = _tallies(app)
+    assert below not in kept
+    assert kept[at_k] == {
+        "herkenbaar": (3, 3, 9.0, 29.0, 2.0, 4.0),
+        "vrij-spreken": (3, 3, 14.0, 66.0, 4.0, 5.0),
+        "cijfer": (2, 2, 14.0, 100.0, 6.0, 8.0),  # kept as the session met k; the cell shows no figure
+    }
+
+
+def test_evaluation_figures_stay_when_the_raw_answers_are_purged(app, org, teams):
+    from beraad.summary import retention
+
+    org(teams[0], datetime(2025, 6, 1, 9), THREE)
+    before = figures(app)
+    with app.app_context():
+        retention.purge(utcnow() + timedelta(days=3650), days=1)
+        db.session.commit()
+        assert db.session.query(evaluation.EvaluationAnswer).count() == 0
+    after = figures(app)
+    assert after.evaluated_sessions == 1 and after.items == before.items
+    assert next(i for i in after.items if i.key == "herkenbaar").overall.mean == 3.0
+
+
+def test_months_and_the_period_follow_the_organisations_time_zone(app, org, teams):
+    from zoneinfo import ZoneInfo
+
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    org(teams[0], datetime(2025, 5, 31, 22, 30), THREE)  # 1 June, 00:30 in Amsterdam (summer time)
+    org(teams[0], datetime(2024, 6, 30, 22, 30))  # 1 July 2024, 00:30 there: the period's first day
+    org(teams[0], datetime(2024, 6, 30, 21, 30))  # 30 June 2024, 23:30 there: before the period
+    local, utc = figures(app, zone=amsterdam), figures(app)
+    months = {m.month: m.sessions for m in local.months}
+    assert months["2025-06"] == 1 and months["2025-05"] == 0 and months["2024-07"] == 1
+    assert local.total_sessions == 2
+    item = next(i for i in local.items if i.key == "herkenbaar")
+    assert set(item.by_month) == {"2025-06"}
+    utc_months = {m.month: m.sessions for m in utc.months}
+    assert utc_months["2025-05"] == 1 and utc.total_sessions == 1  # in UTC both 2024 sessions are in June
+
+
+def test_the_migration_tallies_sessions_closed_before_it(app, org, teams):
+    """Sessions closed before the tally existed: the migration adds them up by the same rule."""
+    from flask_migrate import downgrade, upgrade
+
+    org(teams[0], datetime(2025, 6, 1, 9), THREE)
+    org(teams[1], datetime(2025, 6, 2, 9), THREE[:2])  # below k
+    before, kept = figures(app), _tallies(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        downgrade(revision="0012")
+        upgrade()
+        db.engine.dispose()
+    assert _tallies(app) == kept and len(kept) == 1
+    assert figures(app) == before

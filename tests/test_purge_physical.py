@@ -34,7 +34,7 @@ from .test_vote import OWNER, PEILING, Meeting, content, facilitator, meetings  
 PHONES = 12
 RAW_TABLES = ("answer", "contribution", "evaluation_answer", "participant")
 PREVIOUS_REVISION = "0006"  # the one before migrations/versions/0007_no_statistics_on_raw.py
-LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_…, 0011_… and 0012_…
+LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_…, 0011_…, 0012_… and 0013_…
     "ALTER TABLE dilemma ADD COLUMN protagonist VARCHAR(60) NOT NULL DEFAULT '', "
     "ADD COLUMN short TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE user_account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT false",
@@ -47,8 +47,13 @@ LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_…, 
     "ALTER TABLE action_point ADD COLUMN follow_up VARCHAR(12) NOT NULL DEFAULT 'open', "
     "ADD COLUMN follow_up_note TEXT NOT NULL DEFAULT '', ADD COLUMN done_on DATE, "
     "ADD COLUMN reviewed_at TIMESTAMP WITHOUT TIME ZONE, ADD COLUMN carried_from_id INTEGER",
+    # 0013_…
+    "CREATE TABLE evaluation_tally (session_id INTEGER NOT NULL, item_key VARCHAR(60) NOT NULL, "
+    "answers INTEGER NOT NULL, count INTEGER NOT NULL, total FLOAT NOT NULL, squares FLOAT NOT NULL, "
+    "low FLOAT, high FLOAT, PRIMARY KEY (session_id, item_key))",
 )
 LATER_COLUMNS_DROP = (
+    "DROP TABLE evaluation_tally",
     "ALTER TABLE dilemma DROP COLUMN protagonist, DROP COLUMN short",
     "ALTER TABLE user_account DROP COLUMN must_change_password",
     "ALTER TABLE deliberation_session DROP COLUMN archived_at",

@@ -9,7 +9,8 @@ Scope. Coordinators and administrators see every team and also the sessions that
 (the organisation's practice as a whole). A facilitator gets only the sessions of the teams they own,
 and the latest measure they ran themselves, as on the Measures page; the page is for coordinators and
 administrators, the function is safe for anyone. The period is the last `months` calendar months,
-this month included; months are calendar months in UTC, as the database stores times.
+this month included, in the organisation's time zone (`zone`; UTC when none is given): a session
+that starts at 00:30 on the first of the month in Amsterdam belongs to that month.
 
 What counts. A session "ran" when it is running or closed; it belongs to the month of its start (of
 its creation if it has none). Themes come from the bank: a session counts once under each theme of
@@ -35,8 +36,11 @@ has passed or that are done already. Such a share may rest on fewer than k point
 is an agreement of the group (what, a role, a date), never anyone's answer or opinion, so its
 follow-up says nothing about a person.
 
-Performance: a handful of aggregate queries (GROUP BY in the database); the evaluation is read as
-one row per session and item (count, sum, sum of squares, min, max), never answer by answer.
+Performance: a handful of aggregate queries (GROUP BY in the database; a session's local month is
+a CASE over the months' first moments in UTC). The evaluation is added up from EvaluationTally:
+one row per closed session and item (count, sum, sum of squares, min, max), written at close only
+for sessions that met their k, never answer by answer. So the figures also stay when a session's
+raw answers are purged.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 
 from sqlalchemy import and_, case, func, literal_column, or_, select, true
 
@@ -56,7 +60,7 @@ from ..models import (
     DeliberationSession,
     Dilemma,
     DilemmaTag,
-    EvaluationAnswer,
+    EvaluationTally,
     FollowUp,
     MethodDefinition,
     SessionStatus,
@@ -185,18 +189,16 @@ def _moment():
     return func.coalesce(DeliberationSession.started_at, DeliberationSession.created_at)
 
 
-def _month_of(moment):
-    """The "YYYY-MM" of a timestamp, in SQL (constants inline, so GROUP BY matches the select)."""
-    if db.engine.dialect.name == "postgresql":
-        return func.to_char(moment, literal_column("'YYYY-MM'"))
-    return func.strftime(literal_column("'%Y-%m'"), moment)
+def _utc(day: date, zone: tzinfo) -> datetime:
+    """Midnight at the start of `day` in `zone`, as the database stores times (naive UTC)."""
+    return datetime.combine(day, time(), zone).astimezone(UTC).replace(tzinfo=None)
 
 
-def _scope(user: User, since: date, end: date) -> list:
+def _scope(user: User, since: date, end: date, zone: tzinfo) -> list:
     criteria = [
         DeliberationSession.status.in_(RAN),
-        _moment() >= datetime.combine(since, time()),
-        _moment() < datetime.combine(end, time()),
+        _moment() >= _utc(since, zone),
+        _moment() < _utc(end, zone),
     ]
     if not user.can_curate:
         criteria.append(DeliberationSession.team_id.in_(select(Team.id).where(Team.owner_id == user.id)))
@@ -217,8 +219,15 @@ def _methods() -> dict[str, Method]:
     return methods
 
 
-def _session_counts(criteria: list) -> list[tuple[str, int | None, str, int]]:
-    month = _month_of(_moment())
+def _month_of(firsts: list[date], zone: tzinfo):
+    """The local "YYYY-MM" of a session, in SQL: a CASE over the months' first moments in UTC (exact
+    across daylight saving time; the scope already keeps out what starts before or after)."""
+    moment = _moment()
+    whens = [(moment < _utc(_next_month(first), zone), first.strftime("%Y-%m")) for first in firsts]
+    return case(*whens, else_=None).label("month")
+
+
+def _session_counts(criteria: list, month) -> list[tuple[str, int | None, str, int]]:
     statement = (
         select(month, DeliberationSession.team_id, DeliberationSession.method_key, func.count())
         .where(*criteria)
@@ -278,64 +287,42 @@ class _Accumulator:
         return Cell(self.count, round(mean, 4), round(math.sqrt(variance), 4), self.low, self.high)
 
 
-def _evaluation(criteria: list, methods: dict[str, Method], language: str):
-    """Per item: overall, per team and per month; only sessions that met their k contribute."""
-    evaluated_in = [
+def _evaluation(criteria: list, month, methods: dict[str, Method], language: str):
+    """Per item: overall, per team and per month; only sessions that met their k contribute (only
+    they have an EvaluationTally). The sums are added up in the database per item, team and month."""
+    evaluated_in = (
         *criteria,
         DeliberationSession.status == SessionStatus.CLOSED.value,
         DeliberationSession.evaluation_open.is_(False),
         DeliberationSession.method_key != MEASURE_METHOD,
-    ]
-    month = _month_of(_moment())
-    about = {  # session id -> (team, month, k): four small columns per session, no snapshots
-        sid: (team, month_key, k)
-        for sid, team, month_key, k in db.session.execute(
-            select(DeliberationSession.id, DeliberationSession.team_id, month, DeliberationSession.k).where(
-                *evaluated_in
-            )
-        )
-    }
-    if not about:
-        return (), 0
-    value = EvaluationAnswer.value["value"].as_float()
-    # Grouped by an expression of the session id rather than the column itself: SQLite would
-    # otherwise walk the (session, item, voter) index in order and fetch every answer by its random
-    # id, which is several times slower than one pass over the table and a sort.
-    session_key = func.coalesce(EvaluationAnswer.session_id, 0)
+    )
+    joined = (EvaluationTally, DeliberationSession.id == EvaluationTally.session_id)
+    evaluated = db.session.scalar(
+        select(func.count(func.distinct(EvaluationTally.session_id)))
+        .select_from(DeliberationSession)
+        .join(*joined)
+        .where(*evaluated_in)
+    )
     statement = (
         select(
-            session_key,
-            EvaluationAnswer.item_key,
-            func.count(),
-            func.count(value),
-            func.sum(value),
-            func.sum(value * value),
-            func.min(value),
-            func.max(value),
-        )  # fmt: skip
-        .where(session_key.in_(select(DeliberationSession.id).where(*evaluated_in)))
-        .group_by(session_key, EvaluationAnswer.item_key)
-    )
-    per_session: dict[int, list] = defaultdict(list)
-    for row in db.session.execute(statement):
-        if row[0] in about:
-            per_session[row[0]].append(row)
+            EvaluationTally.item_key, DeliberationSession.team_id, month,
+            func.sum(EvaluationTally.count), func.sum(EvaluationTally.total),
+            func.sum(EvaluationTally.squares), func.min(EvaluationTally.low), func.max(EvaluationTally.high),
+            func.max(DeliberationSession.k),
+        )
+        .select_from(DeliberationSession)
+        .join(*joined)
+        .where(*evaluated_in, EvaluationTally.count > 0)  # a text item: no figure
+        .group_by(EvaluationTally.item_key, DeliberationSession.team_id, month)
+    )  # fmt: skip
     overall: dict[str, _Accumulator] = defaultdict(_Accumulator)
-    by_team: dict[tuple[str, int | None], _Accumulator] = defaultdict(_Accumulator)
-    by_month: dict[tuple[str, str], _Accumulator] = defaultdict(_Accumulator)
-    evaluated = 0
-    for sid, rows in per_session.items():
-        team, month_key, k = about[sid]
-        if max(row[2] for row in rows) < k:  # fewer than k people evaluated it: it does not count
-            continue
-        evaluated += 1
-        for _sid, item, _all, count, total, squares, low, high in rows:
-            if not count:  # a text item: no figure
-                continue
-            figures = (count, float(total), float(squares), float(low), float(high), k)
-            overall[item].add(*figures)
-            by_team[item, team].add(*figures)
-            by_month[item, month_key].add(*figures)
+    by_team: dict[str, dict[int | None, _Accumulator]] = defaultdict(lambda: defaultdict(_Accumulator))
+    by_month: dict[str, dict[str, _Accumulator]] = defaultdict(lambda: defaultdict(_Accumulator))
+    for item, team, month_key, count, total, squares, low, high, k in db.session.execute(statement):
+        figures = (int(count), float(total), float(squares), float(low), float(high), k)
+        overall[item].add(*figures)
+        by_team[item][team].add(*figures)
+        by_month[item][month_key].add(*figures)
     specs = {}  # every scale item of every method, in the order the methods list them
     for method in sorted(methods.values(), key=lambda m: (m.key == MEASURE_METHOD, m.key)):
         if method.key == MEASURE_METHOD:
@@ -354,8 +341,8 @@ def _evaluation(criteria: list, methods: dict[str, Method], language: str):
                 scale_min=spec.scale.min if spec else int(overall[key].low),
                 scale_max=spec.scale.max if spec else int(overall[key].high),
                 overall=overall[key].cell(),
-                by_team={team: acc.cell() for (item, team), acc in by_team.items() if item == key},
-                by_month={m: acc.cell() for (item, m), acc in by_month.items() if item == key},
+                by_team={team: acc.cell() for team, acc in by_team[key].items()},
+                by_month={m: acc.cell() for m, acc in by_month[key].items()},
             )
         )
     return tuple(items), evaluated
@@ -413,19 +400,27 @@ def _share(counted: int, on_time: int) -> float | None:
     return on_time / counted if counted else None
 
 
-def insights(user: User, today: date | None = None, months: int = 12, language: str = "nl") -> Insights:
+def insights(
+    user: User,
+    today: date | None = None,
+    months: int = 12,
+    language: str = "nl",
+    zone: tzinfo | None = None,
+) -> Insights:
     """The coordinator's figures over the last `months` months (see the module docstring)."""
-    today = today or datetime.now().date()
+    zone = zone or UTC
+    today = today or datetime.now(zone).date()
     firsts = month_keys(today, months)
     since, end = firsts[0], _next_month(firsts[-1])
-    criteria = _scope(user, since, end)
+    criteria = _scope(user, since, end, zone)
     methods = _methods()
 
+    month = _month_of(firsts, zone)
     per_month: dict[str, int] = defaultdict(int)
     per_team: dict[int | None, int] = defaultdict(int)
     per_method: dict[str, int] = defaultdict(int)
-    for month, team, method, count in _session_counts(criteria):
-        per_month[month] += count
+    for month_key, team, method, count in _session_counts(criteria, month):
+        per_month[month_key] += count
         per_team[team] += count
         per_method[method] += count
 
@@ -469,7 +464,7 @@ def insights(user: User, today: date | None = None, months: int = 12, language: 
             key=lambda row: (-row.sessions, row.label),
         )
     )
-    items, evaluated = _evaluation(criteria, methods, language)
+    items, evaluated = _evaluation(criteria, month, methods, language)
     return Insights(
         language=language,
         since=since,

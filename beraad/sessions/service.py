@@ -261,10 +261,11 @@ def close_session(session: DeliberationSession, now: datetime | None = None) -> 
     session.secret = None  # nobody's token can be linked to anything from now on
     session.evaluation_open = False
     from ..models import Contribution, EvaluationAnswer, Participant
-    from ..vote.evaluation import wipe_voter_keys
+    from ..vote.evaluation import tally, wipe_voter_keys
     from ..vote.scatter import scatter
 
     wipe_voter_keys(session)
+    tally(session)  # the evaluation as sums, for the insights (only at k or more)
     scatter(EvaluationAnswer, EvaluationAnswer.session_id == session.id)
     scatter(Contribution, Contribution.session_id == session.id)
     scatter(Participant, Participant.session_id == session.id)

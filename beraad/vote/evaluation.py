@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..methods.loader import PollSpec
-from ..models import DeliberationSession, EvaluationAnswer
+from ..models import DeliberationSession, EvaluationAnswer, EvaluationTally
 from ..sessions.service import method_of
 from .scatter import scatter
 from .service import Membership, VoteError, _insert, _keyed, require_open_session, require_storable
@@ -119,3 +119,40 @@ def set_open(session: DeliberationSession, is_open: bool) -> None:
         scatter(EvaluationAnswer, EvaluationAnswer.session_id == session.id)
     bump_version(session)
     db.session.flush()
+
+
+def tally(session: DeliberationSession) -> int:
+    """Keep the closed session's evaluation as sums per item (EvaluationTally), when at least k
+    people evaluated it; return the number of items kept (0: below k, or no evaluation).
+
+    The number of people is the most answers any one item got (answers to different items cannot
+    be linked). Called when the session closes, so nothing is added to it afterwards; done again,
+    it replaces what was kept.
+    """
+    db.session.execute(delete(EvaluationTally).where(EvaluationTally.session_id == session.id))
+    value = EvaluationAnswer.value["value"].as_float()
+    rows = db.session.execute(
+        select(
+            EvaluationAnswer.item_key,
+            func.count(),
+            func.count(value),
+            func.coalesce(func.sum(value), 0.0),
+            func.coalesce(func.sum(value * value), 0.0),
+            func.min(value),
+            func.max(value),
+        )
+        .where(EvaluationAnswer.session_id == session.id)
+        .group_by(EvaluationAnswer.item_key)
+    ).all()
+    if not rows or max(row[1] for row in rows) < session.k:
+        return 0
+    for item_key, answers, count, total, squares, low, high in rows:
+        db.session.add(
+            EvaluationTally(
+                session_id=session.id, item_key=item_key, answers=answers, count=count,
+                total=float(total), squares=float(squares),
+                low=None if low is None else float(low), high=None if high is None else float(high),
+            )
+        )  # fmt: skip
+    db.session.flush()
+    return len(rows)
