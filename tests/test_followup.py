@@ -375,12 +375,33 @@ def test_points_to_review_is_the_previous_session_only(app, team_series, facilit
         owner = db.session.get(User, facilitator)
         team = db.session.get(Team, team_id)
         session = load(session_id)
+        sessions.start_session(session)
         sessions.add_action_point(session, "Nieuw punt", "", None)
         later = sessions.create_session(
             owner, methods_service.get_method("dilemmamethode"), [bank.get_by_slug("rapport-bijstellen")],
             "Daarna", team=team,
         )  # fmt: skip
-        later.created_at = utcnow() + timedelta(days=1)
         db.session.flush()
         assert [p.what for p in followup.points_to_review(later)] == ["Nieuw punt"]
         assert len(followup.points_to_review(load(session_id))) == len(POINTS)
+
+
+def test_a_session_planned_ahead_is_not_the_previous_one(app, team_series, facilitator):
+    """Made first for next month, then one for this week: this week's session still looks back on
+    the one held last month, and next month's (once held) on this week's."""
+    team_id, ahead_id = team_series()  # "Deze keer" stands for the session planned ahead
+    with app.app_context():
+        owner = db.session.get(User, facilitator)
+        team = db.session.get(Team, team_id)
+        this_week = sessions.create_session(
+            owner, methods_service.get_method("dilemmamethode"), [bank.get_by_slug("rapport-bijstellen")],
+            "Deze week", team=team,
+        )  # fmt: skip
+        db.session.flush()
+        assert [p.what for p in followup.points_to_review(this_week)] == [what for what, _, _ in POINTS]
+        sessions.start_session(this_week)
+        sessions.add_action_point(this_week, "Afspraak van deze week", "teamleider", None)
+        sessions.close_session(this_week)
+        ahead = load(ahead_id)
+        sessions.start_session(ahead, now=utcnow() + timedelta(days=30))
+        assert [p.what for p in followup.points_to_review(ahead)] == ["Afspraak van deze week"]

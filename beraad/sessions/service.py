@@ -165,7 +165,7 @@ def create_session(
         from ..teams.followup import with_terugblik
         from ..teams.service import previous_session
 
-        db.session.flush()  # its creation time decides which session came before it
+        db.session.flush()
         previous = previous_session(team, before=session)
         if previous is not None and previous.action_points:
             method = with_terugblik(method)

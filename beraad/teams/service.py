@@ -94,12 +94,15 @@ def series_by_team(teams: list[Team]) -> dict[int, list[DeliberationSession]]:
 
 
 def previous_session(team: Team, before: DeliberationSession | None = None) -> DeliberationSession | None:
-    """The team's latest session before `before` (or its latest of all): the one a new session
-    looks back on. Sessions made later than `before` do not count."""
-    statement = select(DeliberationSession).where(DeliberationSession.team_id == team.id)
+    """The session a session of the team looks back on: the team's latest session that took place
+    (it started), before `before` started (any, while `before` has not started yet). A session
+    planned ahead but not held yet is never anyone's previous session."""
+    statement = select(DeliberationSession).where(
+        DeliberationSession.team_id == team.id, DeliberationSession.started_at.is_not(None)
+    )
     if before is not None:
-        statement = statement.where(
-            DeliberationSession.id != before.id, DeliberationSession.created_at <= before.created_at
-        )
-    statement = statement.order_by(_moment().desc(), DeliberationSession.id.desc()).limit(1)
-    return db.session.scalar(statement)
+        statement = statement.where(DeliberationSession.id != before.id)
+        if before.started_at is not None:
+            statement = statement.where(DeliberationSession.started_at <= before.started_at)
+    latest_first = (DeliberationSession.started_at.desc(), DeliberationSession.id.desc())
+    return db.session.scalar(statement.order_by(*latest_first).limit(1))
