@@ -122,7 +122,7 @@ def stage_context(session: DeliberationSession, live_counts: bool = True) -> dic
 
 PHONE_KEYS = (
     "position", "count", "title", "prompt_html", "dilemma", "screen_text", "case", "case_options",
-    "poll_view", "chart",
+    "poll_view", "chart", "followup",
 )  # fmt: skip
 _phone_stages: OrderedDict[tuple[str, int], dict] = OrderedDict()
 _phone_stages_lock = threading.Lock()

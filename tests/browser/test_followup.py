@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from . import test_room
 from .conftest import ROOT
 from .geometry import assert_room_ok, visible_boxes
-from .test_room import act, open_facilitator, open_projectors, settle
+from .test_room import act, join_on_phone, open_facilitator, open_projectors, settle
 
 new_context = test_room.new_context  # the fixture: contexts closed after the test
 
@@ -88,7 +88,7 @@ with app.app_context():
             followup.record_follow_up(session, point, entry[3], entry[4])
     db.session.commit()
     print(json.dumps({"id": session.id, "projector": session.projector_token,
-                      "points": [p.id for p in review]}))
+                      "join": session.join_code, "points": [p.id for p in review]}))
 """
 
 
@@ -121,6 +121,9 @@ def test_the_terugblik_in_the_room(new_context, live_server, screenshot):
     for projector in projectors.values():
         settle(projector, "Terugblik", "1 /")
         expect(projector.locator(".followup-badge")).to_have_count(3)
+    phones = [join_on_phone(new_context, live_server.url, series["join"]) for _ in range(5)]
+    for phone in phones:
+        expect(phone.locator("#followup .followup-row")).to_have_count(3)
 
     for point_id, (status, note) in zip(series["points"], MARKS, strict=True):
         facilitator.check(f"#followup-{point_id}-{status}")
@@ -145,6 +148,18 @@ def test_the_terugblik_in_the_room(new_context, live_server, screenshot):
     screenshot(facilitator, "facilitator-1366")
     facilitator.locator("#followup").scroll_into_view_if_needed()
     screenshot(facilitator, "facilitator-1366-panel")
+
+    for number, phone in enumerate(phones, start=1):  # the phones followed too, each point readable
+        for status, _ in MARKS:
+            expect(phone.locator(f"#followup .status-{status} .followup-state")).to_have_count(1)
+        expect(phone.locator("#followup .status-done .followup-note")).to_have_text(MARKS[0][1])
+        for index in range(3):
+            row = f"#followup .followup-row:nth-child({index + 1})"
+            phone.locator(row).scroll_into_view_if_needed()
+            parts = {f"{row} {part}": None for part in (".followup-state", ".followup-what")}
+            assert_room_ok(phone, parts, f"phone {number} 360x640, point {index + 1}")
+    phones[0].locator("#followup").scroll_into_view_if_needed()
+    screenshot(phones[0], "phone-360")
 
     for size, projector in projectors.items():
         for status, _ in MARKS:  # the projector followed every change on its own
