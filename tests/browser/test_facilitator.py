@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -171,14 +172,34 @@ def test_the_sessions_list_and_the_bank_fit_a_laptop_and_their_actions_work(
     page.wait_for_load_state()
     expect(page.locator("table.table tbody tr")).to_have_count(1)
 
+    # Cards ticked on two pages of the bank are printed together.
     page.goto(live_server.url + "/bank/")
     picks = page.locator("input[name='id']")
+    first = [picks.nth(0).get_attribute("value"), picks.nth(1).get_attribute("value")]
     picks.nth(0).check()
     picks.nth(1).check()
+    expect(page.locator("[data-pick-count]")).to_have_text(re.compile(r"^2 "))
+    page.locator(".pagination a[rel=next]").click()
+    page.wait_for_load_state()
+    expect(page.locator("[data-pick-count]")).to_have_text(re.compile(r"^2 "))
+    third = picks.nth(0).get_attribute("value")
+    assert third not in first
+    picks.nth(0).check()
+    expect(page.locator("[data-pick-count]")).to_have_text(re.compile(r"^3 "))
     screenshot(page, "13-bank-print-cards-1366")
-    assert_room_ok(page, {".card-print-bar button": 13}, "bank print bar at 1366")
-    with page.expect_download() as download:
-        page.locator(".card-print-bar button").click()
-    path = download.value.path()
-    body = Path(path).read_bytes()
+    assert_room_ok(
+        page, {".card-print-bar button[type=submit]": 13, "[data-pick-count]": 13, "[data-clear-picks]": 13},
+        "bank print bar at 1366",
+    )
+    with page.expect_request(re.compile(r".*/bank/cards\.pdf\?.*")) as sent:
+        with page.expect_download() as download:
+            page.locator(".card-print-bar button[type=submit]").click()
+    asked = parse_qs(urlsplit(sent.value.url).query)["id"]
+    assert sorted(asked) == sorted([*first, third])
+    body = Path(download.value.path()).read_bytes()
     assert body.startswith(b"%PDF") and download.value.suggested_filename == "dilemmakaarten.pdf"
+    page.locator("[data-clear-picks]").click()
+    expect(page.locator("input[name='id']:checked")).to_have_count(0)
+    page.goto(live_server.url + "/bank/")
+    expect(page.locator("input[name='id']:checked")).to_have_count(0)
+    expect(page.locator("[data-pick-count]")).to_be_hidden()
