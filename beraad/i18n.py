@@ -1,10 +1,20 @@
-"""Language selection: an explicit choice (cookie) wins, then Accept-Language, then the default."""
+"""Language selection: an explicit choice (cookie) wins, then Accept-Language, then the default.
+Also the organisation's time zone (BERAAD_TIMEZONE), in which the screens show days and months."""
+
+from datetime import tzinfo
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 LANGUAGE_COOKIE = "beraad_lang"
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+def organisation_zone() -> tzinfo:
+    """The organisation's time zone (BERAAD_TIMEZONE; UTC for a name this machine does not know)."""
+    from .summary.labels import zone
+
+    return zone(current_app.config.get("TIMEZONE"))
 
 
 def select_locale() -> str:

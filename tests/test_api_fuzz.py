@@ -325,15 +325,22 @@ def fuzz_server(tmp_path):
 
 
 def seed(server: FuzzServer, token: str) -> dict:
-    """Real objects for the fuzzer to find: a running session with a contribution and an action
-    point, and a second session for closing (closing the first would leave little to explore)."""
+    """Real objects for the fuzzer to find: a team whose earlier (closed) session agreed an action
+    point; a running session of that team, which looks back on that point (the Terugblik), with a
+    contribution and an action point of its own; and a second session for closing (closing the
+    first would leave little to explore)."""
     api = LoopbackClient(server, token)
+    case = {"method": "dilemmamethode", "dilemmas": ["datalek-collega"]}
+    team = api.call("POST", "/api/v1/teams", {"name": "Team Fuzz", "level": "gemeente"})
+    earlier = api.call("POST", "/api/v1/sessions", {**case, "team_id": team["id"]})
+    agreed = api.call("POST", f"/api/v1/sessions/{earlier['id']}/actions", {"what": "Protocol bespreken"})
+    api.call("POST", f"/api/v1/sessions/{earlier['id']}/start")
+    api.call("POST", f"/api/v1/sessions/{earlier['id']}/close")
     running = api.call(
-        "POST", "/api/v1/sessions", {"method": "dilemmamethode", "dilemmas": ["datalek-collega"]}
+        "POST", "/api/v1/sessions", {**case, "team_id": team["id"], "scheduled_for": "2030-05-01"}
     )
-    to_close = api.call(
-        "POST", "/api/v1/sessions", {"method": "dilemmamethode", "dilemmas": ["datalek-collega"]}
-    )
+    assert [point["id"] for point in running["follow_up"]] == [agreed["id"]]
+    to_close = api.call("POST", "/api/v1/sessions", case)
     base = f"/api/v1/sessions/{running['id']}"
     api.call("POST", f"{base}/start")
     phone = LoopbackClient(server)
@@ -347,16 +354,21 @@ def seed(server: FuzzServer, token: str) -> dict:
         "path.contribution_id": api.call("GET", f"{base}/contributions")[0]["id"],
         "path.action_id": action["id"],
         "path.position": 0,
+        "path.team_id": team["id"],
         "close": to_close["id"],
+        "follow_up": agreed["id"],
     }
 
 
 def config_file(folder, values: dict) -> str:
-    """schemathesis.toml: pin the path parameters to the seeded objects."""
-    close = values.pop("close")
+    """schemathesis.toml: pin the path parameters to the seeded objects (the follow-up to the point
+    the running session looks back on, not to its own)."""
+    close, follow_up, running = values.pop("close"), values.pop("follow_up"), values["path.session_id"]
     lines = ["[parameters]", *(f"{json.dumps(key)} = {json.dumps(value)}" for key, value in values.items())]
     lines += ["", "[[operations]]", 'include-operation-id = "closeSession"',
               f'parameters = {{ "path.session_id" = {close} }}']  # fmt: skip
+    pinned = f'{{ "path.session_id" = {running}, "path.action_id" = {follow_up} }}'
+    lines += ["", "[[operations]]", 'include-operation-id = "recordFollowUp"', f"parameters = {pinned}"]
     path = folder / "schemathesis.toml"
     path.write_text("\n".join(lines) + "\n")
     return str(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from ..bank.search import SearchPage
 from ..methods.loader import Method
@@ -14,10 +14,13 @@ from ..models import (
     Poll,
     PollStatus,
     SessionStep,
+    Team,
     User,
 )
 from ..sessions import service as sessions
 from ..sessions.state import poll_results, poll_view
+from ..teams import followup, history
+from ..teams import service as teams
 from ..urls import external_url
 from ..vote.service import Results, answer_count
 
@@ -25,6 +28,10 @@ from ..vote.service import Results, answer_count
 def timestamp(value: datetime | None) -> str | None:
     """A naive UTC datetime as RFC 3339 text."""
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def user(person: User) -> dict:
@@ -102,6 +109,8 @@ def session_summary(session: DeliberationSession, viewer: User) -> dict:
         "created_at": timestamp(session.created_at),
         "started_at": timestamp(session.started_at),
         "closed_at": timestamp(session.closed_at),
+        "team": team_reference(session.team),
+        "scheduled_for": day(session.scheduled_for),
     }
 
 
@@ -170,6 +179,7 @@ def session_detail(session: DeliberationSession, viewer: User) -> dict:
         "steps": [step(session, item) for item in session.steps],
         "polls": [poll(session, item) for item in session.polls],
         "action_points": [action_point(point) for point in session.action_points],
+        "follow_up": [follow_up_point(session, point) for point in followup.points_to_review(session)],
     }
 
 
@@ -223,4 +233,90 @@ def contribution(item: Contribution) -> dict:
         "count": item.count,
         "status": item.status,
         "flagged": item.flagged,
+    }
+
+
+# --- teams ---------------------------------------------------------------------------------------
+
+
+def team_reference(team: Team | None) -> dict | None:
+    return None if team is None else {"id": team.id, "name": team.name}
+
+
+def calendar_url(team: Team, viewer: User) -> str | None:
+    """The secret address of the team's calendar feed: for its owner only, as on the team's page
+    (an administrator may manage the team, but the subscription address stays the owner's)."""
+    if team.owner_id != viewer.id:
+        return None
+    return external_url("teams.feed", team_id=team.id, token=team.calendar_token)
+
+
+def team(item: Team, viewer: User, overview: history.Overview) -> dict:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "level": item.level or "",
+        "owner_id": item.owner_id,
+        "created_at": timestamp(item.created_at),
+        "sessions": overview.sessions,
+        "last_held": day(overview.last),
+        "next_planned": day(overview.next),
+        "can_manage": teams.can_manage_team(viewer, item),
+        "calendar_url": calendar_url(item, viewer),
+    }
+
+
+def follow_up_point(session: DeliberationSession, point: ActionPoint) -> dict:
+    """One of the previous session's action points this session looks back on, and what became of it."""
+    copy = followup.carried_copy(session, point)
+    return {
+        "id": point.id,
+        "session_id": point.session_id,
+        "what": point.what,
+        "who": point.who,
+        "due": day(point.due),
+        "follow_up": point.follow_up,
+        "note": point.follow_up_note or "",
+        "done_on": day(point.done_on),
+        "reviewed_at": timestamp(point.reviewed_at),
+        "carried_to_id": copy.id if copy is not None else None,
+    }
+
+
+def team_action(entry: history.ActionEntry) -> dict:
+    return {
+        "id": entry.id,
+        "session_id": entry.session_id,
+        "session_title": entry.session_title,
+        "day": day(entry.day),
+        "what": entry.what,
+        "who": entry.who,
+        "due": day(entry.due),
+        "follow_up": entry.follow_up,
+        "note": entry.note,
+        "done_on": day(entry.done_on),
+    }
+
+
+def trend(item: history.Trend) -> dict:
+    """An evaluation question over the series: per closed session its mean, null below that session's k
+    (as on the team's page, which shows no count either)."""
+    return {
+        "key": item.key,
+        "question": item.question,
+        "low": item.low,
+        "high": item.high,
+        "points": [
+            {"session_id": p.session_id, "title": p.title, "day": day(p.day), "k": p.k, "mean": p.mean}
+            for p in item.points
+        ],
+    }
+
+
+def team_series(found: history.History) -> dict:
+    """The parts of a team's history besides its sessions: action points, themes, evaluation trends."""
+    return {
+        "actions": [team_action(entry) for entry in found.actions],
+        "themes": [{"theme": t.theme, "last": day(t.last), "times": t.times} for t in found.themes],
+        "trends": [trend(item) for item in found.trends],
     }

@@ -3,6 +3,7 @@
 Permission rules mirror the HTML views: dilemma bank (bank/views.py), running a session
 (sessions/views.py: owner or admin), summaries and results (summary/views.py: owner, coordinators,
 admins). Errors are JSON (errors.py), including 404/405 for URLs under /api/ that match no route.
+Teams, their series, the Terugblik's follow-up and the insights are in teams.py, on this blueprint.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..models import (
     Dilemma,
     DilemmaStatus,
     Poll,
+    Team,
 )
 from ..render import render_markdown
 from ..sessions import service as sessions
@@ -40,6 +42,7 @@ from ..summary import retention
 from ..summary import views as summary_views
 from ..summary.build import build_summary
 from ..summary.exports import to_csv, to_markdown
+from ..teams import service as teams
 from ..vote import contributions, evaluation
 from . import auth, serialise, spec
 from .body import json_body, query_integer, query_list
@@ -134,8 +137,10 @@ def get_poll_or_404(session: DeliberationSession, poll_id: str) -> Poll:
     return poll
 
 
-def change(action: Callable[[], object], *, invalid: bool = False):
-    """Run a state change and commit; a refused one is 409 (wrong state) or 422 (invalid input)."""
+def change(action: Callable[[], object], *, invalid: bool = False, field: str | None = None):
+    """Run a state change and commit; a refused one is 409 (wrong state) or 422 (invalid input).
+
+    A team's name or level that the teams service refuses is always 422; `field` names it."""
     try:
         result = action()
     except sessions.SessionClosedError as error:
@@ -144,6 +149,9 @@ def change(action: Callable[[], object], *, invalid: bool = False):
         if invalid:
             raise ApiError(422, "invalid", str(error)) from None
         raise ApiError(409, "wrong_state", str(error)) from None
+    except teams.TeamError as error:
+        with force_locale("en"):  # the service's message is translated for the web UI
+            raise ApiError(422, "invalid", str(error), field=field) from None
     db.session.commit()
     return result
 
@@ -308,18 +316,35 @@ def list_sessions():
     return jsonify([{**serialise.session_summary(s, current_user), **archived(s)} for s in listed])
 
 
+def usable_team(body) -> Team | None:
+    """The body's team_id as a team the caller may plan sessions for (as the new-session form:
+    a team they manage, their own; administrators any), None when left out or null; else 422."""
+    if body.raw("team_id") is None:
+        return None
+    team_id = body.integer("team_id", minimum=1, maximum=MAX_ID)
+    team = db.session.get(Team, team_id)
+    if team is None or not teams.can_manage_team(current_user, team):
+        message = "'team_id' must be the id of one of your own teams (administrators: any team)"
+        raise ApiError(422, "invalid", message, field="team_id")
+    return team
+
+
 @bp.route("/sessions", methods=["POST"])
 def create_session():
-    body = json_body(("method", "dilemmas", "title", "language", "k", "facilitator_name"))
+    body = json_body(
+        ("method", "dilemmas", "title", "language", "k", "facilitator_name", "team_id", "scheduled_for")
+    )
     method_key = body.text("method", required=True, max_length=60)
     slugs = body.texts("dilemmas", max_items=MAX_DILEMMAS, max_length=100) or []
     title = body.text("title", max_length=200, default="")
     language = body.choice("language", ("nl", "en"), default=current_app.config["BABEL_DEFAULT_LOCALE"])
     k = body.integer("k", minimum=2, maximum=50, default=current_app.config["BERAAD_K"])
     facilitator_name = body.text("facilitator_name", max_length=120, default=current_user.display_name)
+    scheduled_for = body.date("scheduled_for")
     method = methods.get_method(method_key) if KEY_PATTERN.fullmatch(method_key) else None
     if method is None:
         raise ApiError(422, "invalid", f"Unknown method {method_key!r}.", field="method")
+    team = usable_team(body)
     chosen = [bank.get_by_slug(slug) if SLUG_PATTERN.fullmatch(slug) else None for slug in slugs]
     if method.dilemmas[1] == 0:
         if chosen:
@@ -327,10 +352,15 @@ def create_session():
             raise ApiError(422, "invalid", message, field="dilemmas")
     elif not chosen or any(d is None or d.status != DilemmaStatus.PUBLISHED for d in chosen):
         raise ApiError(422, "invalid", "Choose one or more published dilemmas (by id).", field="dilemmas")
-    session = change(
-        lambda: sessions.create_session(current_user, method, chosen, title, language, k, facilitator_name),
-        invalid=True,
-    )
+
+    def create() -> DeliberationSession:
+        made = sessions.create_session(
+            current_user, method, chosen, title, language, k, facilitator_name, team=team
+        )
+        made.scheduled_for = scheduled_for  # as the new-session form: the day it is planned for
+        return made
+
+    session = change(create, invalid=True)
     return session_response(session, 201)
 
 
@@ -577,3 +607,7 @@ def summary_xlsx(session_id: int):
 def _download(body: bytes | str, mimetype: str, session: DeliberationSession, extension: str) -> Response:
     # The same file name and headers as the web UI's downloads.
     return summary_views._download(body, mimetype, summary_views._filename(session, extension))
+
+
+# The team, series, follow-up and insights routes live in their own module, on this blueprint.
+from . import teams as _team_routes  # noqa: E402,F401

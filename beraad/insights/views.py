@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, render_template
 from flask_babel import format_date, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import curator_required
-from ..summary.labels import zone
+from ..i18n import organisation_zone
 from . import charts
 from .service import Insights, insights
 
@@ -21,7 +21,7 @@ def _language() -> str:
 
 
 def _current() -> Insights:
-    return insights(current_user, language=_language(), zone=zone(current_app.config.get("TIMEZONE")))
+    return insights(current_user, language=_language(), zone=organisation_zone())
 
 
 def _download(body: bytes | str, mimetype: str, ins: Insights, extension: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,8 +13,8 @@ from flask_login import current_user, login_required
 
 from ..bank.vocabulary import LEVEL_LABELS_EN
 from ..extensions import db
+from ..i18n import organisation_zone
 from ..models import FollowUp, Team
-from ..summary.labels import DEFAULT_TIMEZONE, zone
 from ..urls import external_url
 from . import calendar, history, service, suggest
 
@@ -29,10 +29,6 @@ FOLLOW_UP_LABELS = {
     FollowUp.CARRIED.value: _l("Carried over"),
 }
 SUGGESTIONS = 12
-
-
-def _zone():
-    return zone(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE)
 
 
 def _language() -> str:
@@ -72,9 +68,9 @@ def index():
             flash(_("The team “%(name)s” is created.", name=team.name), "success")
             return redirect(url_for("teams.view", team_id=team.id))
     teams = service.teams_for(current_user)
-    today = datetime.now(_zone()).date()
+    today = datetime.now(organisation_zone()).date()
     series = service.series_by_team(teams)  # one query, not one per team
-    overviews = {team.id: history.overview(series[team.id], today, _zone()) for team in teams}
+    overviews = {team.id: history.overview(series[team.id], today, organisation_zone()) for team in teams}
     page = render_template("teams/index.html", teams=teams, overviews=overviews, form=form, levels=LEVELS)
     return page, status
 
@@ -100,7 +96,7 @@ def view(team_id: int):
             db.session.commit()
             flash(_("The team is saved."), "success")
             return redirect(url_for("teams.view", team_id=team.id))
-    found = history.build(team, service.series(team), _language(), _zone())
+    found = history.build(team, service.series(team), _language(), organisation_zone())
     feed_url = None
     if team.owner_id == current_user.id:
         feed_url = external_url("teams.feed", team_id=team.id, token=team.calendar_token)
@@ -123,7 +119,7 @@ def view(team_id: int):
 def next_dilemma(team_id: int):
     team = get_visible_team(team_id)
     sessions = service.series(team)
-    found = history.build(team, sessions, _language(), _zone())
+    found = history.build(team, sessions, _language(), organisation_zone())
     suggestions = suggest.rank(
         history.candidates(),
         history.discussed_slugs(sessions),
