@@ -45,9 +45,11 @@ POLL_HEADERS = {
 }  # fmt: skip
 CSV_HEADERS = {
     "nl": ["Soort", "Code", "Stap", "Dilemma", "Vraag", "Type", "Optie", "Tekst", "Aantal", "Procent",
-           "Antwoorden", "Getoond", "Procent eerder", "Gemiddelde"],
+           "Antwoorden", "Getoond", "Procent eerder", "Gemiddelde",
+           "Wat", "Wie (rol)", "Wanneer", "Status", "Toelichting"],
     "en": ["Kind", "Key", "Step", "Dilemma", "Question", "Type", "Option", "Text", "Count", "Percent",
-           "Answers", "Shown", "Percent before", "Average"],
+           "Answers", "Shown", "Percent before", "Average",
+           "What", "Who (role)", "By when", "Status", "Note"],
 }  # fmt: skip
 # Values the old exports wrote in English whatever the language: none may be in a Dutch file.
 ENGLISH_VALUES = {"yes", "no", "kind", "poll", "vote", "evaluation", "screen", "choice", "scale", "ranking",

@@ -77,7 +77,7 @@ PENDING = "Deze bijdrage wacht nog op moderatie."
 HIDDEN_EVALUATION_TEXT = "Meer tijd voor de dialoog"  # one of two answers: below k
 MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
              "september", "oktober", "november", "december"]  # fmt: skip
-CSV_COLUMNS = 14
+CSV_COLUMNS = 19  # 14 for polls and the evaluation, 5 for the Terugblik
 STEPS_NL = [
     # position, title, planned (+ added minutes), actual minutes on the timer
     (0, "Inleiding", 5, 6),
@@ -512,7 +512,8 @@ def test_summary_follows_the_session_language(app, run_session):
     assert "Naar welke kant" not in text and "Stappen" not in text
     assert csv_rows(table, ",")[0] == ["Kind", "Key", "Step", "Dilemma", "Question", "Type", "Option",
                                        "Text", "Count", "Percent", "Answers", "Shown", "Percent before",
-                                       "Average"]  # fmt: skip
+                                       "Average", "What", "Who (role)", "By when", "Status",
+                                       "Note"]  # fmt: skip
 
 
 def test_summary_round_trips_through_its_dict(app, run_session):
@@ -699,7 +700,8 @@ def test_csv_has_one_row_per_option_with_counts_percents_and_before(app, run_ses
     _summary, _text, table = exports_of(app, run_session().session_id)
     header = csv_rows(table)[0]
     assert header == ["Soort", "Code", "Stap", "Dilemma", "Vraag", "Type", "Optie", "Tekst", "Aantal",
-                      "Procent", "Antwoorden", "Getoond", "Procent eerder", "Gemiddelde"]  # fmt: skip
+                      "Procent", "Antwoorden", "Getoond", "Procent eerder", "Gemiddelde",
+                      "Wat", "Wie (rol)", "Wanneer", "Status", "Toelichting"]  # fmt: skip
     records = csv_records(table)
     by_poll: dict[str, list[dict]] = {}
     for record in records:
@@ -1097,7 +1099,7 @@ def test_odd_sessions_give_a_summary_and_valid_markdown_and_csv(app, client, aut
         ]
         assert rows[1:] == [
             ["stemming", "moreel-dilemma", "Morele vraag en dilemma", "", "Naar welke kant neig je nu?",
-             "keuze", "", "", "", "", "0", "nee", "", ""],
+             "keuze", "", "", "", "", "0", "nee", "", "", "", "", "", "", ""],
         ]  # fmt: skip
         assert all(not step.notes for step in summary.steps)
         assert text.count("_Geen notities._") == 10

@@ -1,4 +1,5 @@
-"""The summary as Markdown; its poll aggregates (and the texts put on the screen) as CSV.
+"""The summary as Markdown; its poll aggregates (with the Terugblik and the texts put on the screen)
+as CSV.
 
 The CSV is written for the spreadsheet people open it in: UTF-8 with a byte order mark, ";" between
 fields and a decimal comma in a Dutch session (what Dutch Excel expects), "," and a decimal point in
@@ -12,7 +13,15 @@ import csv
 import io
 import re
 
-from .labels import consent_remark, date_and_time, format_number, labels, long_date, time_spent
+from .labels import (
+    consent_remark,
+    date_and_time,
+    follow_up_label,
+    format_number,
+    labels,
+    long_date,
+    time_spent,
+)
 from .model import PollSummary, Summary
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
@@ -29,7 +38,8 @@ EXPORT_WORDS = {
         "type": "Type", "option": "Optie", "text": "Tekst", "count": "Aantal", "percent": "Procent",
         "answers": "Antwoorden", "shown": "Getoond", "before_percent": "Procent eerder",
         "mean": "Gemiddelde", "note": "Opmerking", "yes": "ja", "no": "nee",
-        "kinds": {"screen": "scherm", "poll": "stemming", "evaluation": "evaluatie"},
+        "kinds": {"screen": "scherm", "poll": "stemming", "evaluation": "evaluatie",
+                  "follow_up": "terugblik"},
         "types": {"choice": "keuze", "scale": "schaal", "ranking": "rangorde", "text": "open vraag"},
         "statuses": {"lobby": "Nog niet gestart", "running": "Loopt", "closed": "Gesloten"},
         "points_note": "aantal = punten (rangorde)",
@@ -45,7 +55,8 @@ EXPORT_WORDS = {
         "type": "Type", "option": "Option", "text": "Text", "count": "Count", "percent": "Percent",
         "answers": "Answers", "shown": "Shown", "before_percent": "Percent before",
         "mean": "Average", "note": "Note", "yes": "yes", "no": "no",
-        "kinds": {"screen": "screen", "poll": "vote", "evaluation": "evaluation"},
+        "kinds": {"screen": "screen", "poll": "vote", "evaluation": "evaluation",
+                  "follow_up": "looking back"},
         "types": {"choice": "choice", "scale": "scale", "ranking": "ranking", "text": "open question"},
         "statuses": {"lobby": "Not started", "running": "Running", "closed": "Closed"},
         "points_note": "count = points (ranking)",
@@ -76,6 +87,31 @@ def _quoted(text: str) -> list[str]:
             lines.append(">")  # on a line of its own, '===' cannot turn the line above into a heading
         lines.append("> " + BLOCK_START.sub(r"\1\\", line))
     return lines
+
+
+def _cell_text(text: str) -> str:
+    """Free text for one cell of a Markdown table: on one line, its markup escaped."""
+    return _escape(" ".join((text or "").split()))
+
+
+def _follow_up_lines(summary: Summary, words: dict) -> list[str]:
+    """The Terugblik as in the PDF: the previous session's action points and what became of them
+    (nothing where the session had no Terugblik)."""
+    if not summary.follow_up:
+        return []
+    keys = ("what", "who", "when", "status", "follow_up_note")
+    lines = [f"## {words['follow_up']}", "", f"_{words['follow_up_intro']}_", ""]
+    lines += ["| " + " | ".join(words[key] for key in keys) + " |", "| --- | --- | --- | --- | --- |"]
+    for point in summary.follow_up:
+        cells = (
+            _cell_text(point.what) or "—",
+            _cell_text(point.who) or "—",
+            long_date(point.due, summary.language) if point.due else "—",
+            _escape(follow_up_label(point.status, summary.language)),
+            _cell_text(point.note),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _poll_lines(poll: PollSummary, words: dict, k: int, language: str) -> list[str]:
@@ -117,6 +153,7 @@ def to_markdown(summary: Summary) -> str:
     out.append(f"- {w['participants']}: {summary.participants}")
     out.append(f"- {w['time']}: {time_spent(summary, summary.language)}")
     out += ["", f"_{w['anonymity'].format(k=summary.k)}_", ""]
+    out += _follow_up_lines(summary, w)
     for dilemma in summary.dilemmas:
         out += [f"## {w['dilemma']}: {_escape(dilemma.title)}", ""]
         if remark := consent_remark(dilemma, summary.language):
@@ -191,22 +228,33 @@ def to_csv(summary: Summary) -> str:
     in an English one, numbers with decimals (the means) use a decimal comma in Dutch, and headers
     and values (kind, type, shown) are in the session's language.
 
-    Rows of kind "screen" ("scherm") come first: per step, the text the facilitator put on the screen
-    (in the question column).
+    Where the session had a Terugblik, its rows (kind "terugblik", "looking back") come first, one per
+    action point of the previous session, in five more columns with the PDF's headers: what, who (a
+    role), by when (an ISO date, which a spreadsheet reads as a date), the status in words and the
+    note. Those columns are in every file (empty without a Terugblik), so the CSVs of several sessions
+    have one shape and can be put together. Rows of kind
+    "screen" ("scherm") come next: per step, the text the facilitator put on the screen (in the
+    question column).
     """
     w = export_words(summary.language)
+    words = labels(summary.language)
     columns = ("kind", "key", "step", "dilemma", "question", "type", "option", "text", "count", "percent",
                "answers", "shown", "before_percent", "mean")  # fmt: skip
+    follow_up_columns = ("what", "who", "when", "status", "follow_up_note")
+    width = len(columns) + len(follow_up_columns)
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, delimiter=CSV_DELIMITERS.get(summary.language, ";"))
-    writer.writerow([w[column] for column in columns])
+    writer.writerow([w[column] for column in columns] + [words[column] for column in follow_up_columns])
+
+    def emit(row: list) -> None:
+        writer.writerow(row + [""] * (width - len(row)))
 
     def write(kind: str, poll: PollSummary) -> None:
         base = [w["kinds"][kind], poll.key, _cell(poll.step_title), _cell(poll.dilemma_title or ""),
                 _cell(poll.question), w["types"].get(poll.type, poll.type)]  # fmt: skip
         if below_k(poll, summary.k):
-            writer.writerow([*base, "", "", "", "", poll.count, w["no"], "", ""])
+            emit([*base, "", "", "", "", poll.count, w["no"], "", ""])
             return
         earlier = (
             {row.key: row.percent for row in poll.before.rows}
@@ -215,9 +263,9 @@ def to_csv(summary: Summary) -> str:
         )
         mean = decimal(poll.mean, summary.language)
         if poll.texts:
-            writer.writerow([*base, "", "", "", "", poll.count, w["yes"], "", mean])
+            emit([*base, "", "", "", "", poll.count, w["yes"], "", mean])
         for row in poll.rows:
-            writer.writerow(
+            emit(
                 [
                     *base,
                     _cell(row.key),
@@ -231,10 +279,13 @@ def to_csv(summary: Summary) -> str:
                 ]
             )
 
+    for point in summary.follow_up:
+        status = follow_up_label(point.status, summary.language)
+        cells = [_cell(point.what), _cell(point.who), point.due or "", _cell(status), _cell(point.note)]
+        emit([w["kinds"]["follow_up"], *[""] * (len(columns) - 1), *cells])
     for step in summary.steps:
         if step.screen_text.strip():
-            row = [w["kinds"]["screen"], "", _cell(step.title), "", _cell(step.screen_text.strip())]
-            writer.writerow(row + [""] * (len(columns) - len(row)))
+            emit([w["kinds"]["screen"], "", _cell(step.title), "", _cell(step.screen_text.strip())])
     for poll in summary.polls:
         write("poll", poll)
     for item in summary.evaluation:

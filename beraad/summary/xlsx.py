@@ -1,7 +1,9 @@
 """The summary as an Excel workbook (.xlsx): one sheet per part, in the session's language.
 
-Sheets: an overview; the votes, one row per option; the evaluation, one row per item with a column
-per scale point and the open answers below; the action points; the texts put on the screen. Numbers
+Sheets: an overview; where the session had one, the Terugblik (the previous session's action points
+and what became of them, as in the PDF); the votes, one row per option; the evaluation, one row per
+item with a column per scale point and the open answers below; the action points; the texts put on
+the screen. Numbers
 are numeric cells, percentages numbers shown as percent (0.6 → 60%), dates date cells. A vote or
 evaluation item with fewer than k answers shows only its count and a note, as in every export.
 
@@ -24,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from .exports import below_k, export_words
-from .labels import labels
+from .labels import follow_up_label, labels
 from .model import PollSummary, Summary
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -201,6 +203,18 @@ def _actions(workbook: Workbook, summary: Summary, w: dict, x: dict) -> None:
     sheet.finish()
 
 
+def _follow_up(workbook: Workbook, summary: Summary, w: dict, x: dict) -> None:
+    """The Terugblik, a sheet of its own after the overview (none where the session had no Terugblik)."""
+    if not summary.follow_up:
+        return
+    headers = (w["what"], w["who"], w["when"], w["status"], w["follow_up_note"])
+    sheet = _Sheet(workbook, w["follow_up"], headers, summary.language)
+    for point in summary.follow_up:
+        due = date.fromisoformat(point.due) if point.due else None
+        sheet.row((point.what, point.who, due, follow_up_label(point.status, summary.language), point.note))
+    sheet.finish()
+
+
 def _screen(workbook: Workbook, summary: Summary, w: dict, x: dict) -> None:
     sheet = _Sheet(workbook, x["sheet_screen"], (x["number"], x["step"], x["text"]), summary.language)
     steps = [step for step in summary.steps if step.screen_text.strip()]
@@ -231,7 +245,7 @@ def to_xlsx(summary: Summary) -> bytes:
     w, x = labels(summary.language), export_words(summary.language)
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for part in (_overview, _polls, _evaluation, _actions, _screen):
+    for part in (_overview, _follow_up, _polls, _evaluation, _actions, _screen):
         part(workbook, summary, w, x)
     moment = datetime.combine(date.fromisoformat(summary.date), time())
     properties = workbook.properties
