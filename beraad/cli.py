@@ -340,12 +340,20 @@ DEMO_TITLE = "Demo: het rapport"  # a session's title is content, in the session
 @click.option(
     "--reset", is_flag=True, help="Delete the demo user's demo sessions, with all in them; create a new one."
 )
+@click.option("--series", is_flag=True,
+              help="Also a demo team with three past sessions, for the team history and the insights "
+                   "(with --reset: the demo team is deleted, with its sessions, and made anew).")  # fmt: skip
 @_in_the_app
-def demo_command(base_url: str | None, reset: bool) -> None:
+def demo_command(base_url: str | None, reset: bool, series: bool) -> None:
     """Print the links of a ready demo session, and the demo facilitator to sign in as.
 
     The demo user's open demo session is used again; a new one is created when there is none (or
-    only closed ones). With --reset the demo sessions are deleted and a fresh one is created."""
+    only closed ones). With --reset the demo sessions are deleted and a fresh one is created.
+
+    With --series also the demo team: three closed sessions of the last three months, one month
+    apart, each looking back on the previous one's action points, voted on and evaluated by
+    simulated participants. It is used again when it exists; with --reset it is deleted, with its
+    sessions, and made anew."""
     import secrets
 
     from sqlalchemy import select
@@ -354,6 +362,8 @@ def demo_command(base_url: str | None, reset: bool) -> None:
     from .models import DeliberationSession, SessionStatus
     from .sessions import service as sessions
 
+    if series:
+        _series_content()  # may fail: before anything is created or deleted
     user = accounts.get_user_by_username(DEMO_USER)
     demo_sessions = []  # the newest first
     if user is not None:
@@ -382,6 +392,15 @@ def demo_command(base_url: str | None, reset: bool) -> None:
             plural = "s" if len(deleted) > 1 else ""
             message = f"Demo session reset: {len(deleted)} old demo session{plural} deleted."
     db.session.commit()
+    outcome = None
+    if series:
+        from .summary.labels import zone
+        from .teams import demo
+
+        outcome = demo.ensure_series(
+            user, k=current_app.config["BERAAD_K"], zone=zone(current_app.config.get("TIMEZONE")), reset=reset
+        )
+        db.session.commit()
     base = base_url or current_app.config.get("BERAAD_BASE_URL") or _served_at() or "http://127.0.0.1:8000"
     base = base.rstrip("/")
     click.echo(message)
@@ -389,6 +408,27 @@ def demo_command(base_url: str | None, reset: bool) -> None:
                + (f", password {password})" if password else ", password unchanged)"))  # fmt: skip
     click.echo(f"Projector:   {base}/p/{session.projector_token}")
     click.echo(f"Join:        {base}/j/{session.join_code}")
+    if outcome is not None:
+        _echo_series(outcome, base)
+
+
+def _echo_series(outcome, base: str) -> None:
+    """What `beraad demo --series` made (or found): the team, its sessions and where to see them."""
+    count = len(outcome.sessions)
+    sessions_ = f"{count} session{'s' if count != 1 else ''}"
+    if outcome.state == "reused":
+        click.echo(f"Demo team reused: {outcome.team.name!r}, {sessions_}.")
+    elif outcome.state == "reset":
+        plural = "s" if outcome.deleted != 1 else ""
+        click.echo(f"Demo team reset: {outcome.deleted} old session{plural} deleted; "
+                   f"{outcome.team.name!r} created with {sessions_}.")  # fmt: skip
+    else:
+        click.echo(f"Demo team created: {outcome.team.name!r} with {sessions_}.")
+    for session in outcome.sessions:
+        day = session.scheduled_for or session.created_at.date()
+        click.echo(f"  {day.isoformat()}  {session.title} ({session.status})")
+    click.echo(f"Team:        {base}/teams/{outcome.team.id}")
+    click.echo(f"Insights:    {base}/insights  (sign in as a coordinator or administrator)")
 
 
 def _demo_content():
@@ -402,6 +442,18 @@ def _demo_content():
     if dilemma is None or dilemma.status != "published":
         _fail("the demo needs the published dilemma 'rapport-afzwakken': run `beraad init` first")
     return methods.get_method("dilemmamethode"), dilemma
+
+
+def _series_content() -> None:
+    """Make sure the methods and published dilemmas of the demo series are there."""
+    from .teams import demo
+
+    if demo.missing_methods():
+        _import_methods(Path(current_app.config["METHODS_DIR"]))
+    missing = demo.missing_methods() + demo.missing_dilemmas()
+    if missing:
+        names = ", ".join(repr(name) for name in missing)
+        _fail(f"the demo series needs the methods and published dilemmas {names}: run `beraad init` first")
 
 
 @click.command("purge", short_help="Delete raw answers once the retention period is over.")
