@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from markupsafe import Markup, escape
 
 WIDTH = 720
+NARROW = 460  # charts in half a page's width
 BRAND = "#154273"
 MUTED = "#5a6473"
 LINE = "#d8dde5"
@@ -27,11 +28,11 @@ def _short(label: str, length: int = LABEL_CHARS) -> str:
     return label if len(label) <= length else label[: length - 1].rstrip() + "…"
 
 
-def _svg(title: str, height: float, body: list[str], css_class: str) -> Markup:
+def _svg(title: str, height: float, body: list[str], css_class: str, width: int = WIDTH) -> Markup:
     # Safe: every text in `body` and the title went through escape(); the rest are numbers and constants.
     return Markup(  # noqa: S704
         f'<svg class="insight-chart {css_class}" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'viewBox="0 0 {WIDTH} {_number(height)}" width="100%" preserveAspectRatio="xMinYMin meet">'
+        f'viewBox="0 0 {width} {_number(height)}" width="100%" preserveAspectRatio="xMinYMin meet">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>"
     )
 
@@ -66,18 +67,19 @@ def month_bars(title: str, months: Sequence[tuple[str, int]], fmt: Callable[[flo
 
 
 def horizontal_bars(title: str, rows: Sequence[tuple[str, int]], fmt: Callable[[float], str] = str) -> Markup:
-    """Horizontal bars (label, count), in the order given: themes, methods."""
-    row_height, label_width, top = 24, 250, 4
+    """Horizontal bars (label, count), in the order given: themes, methods. Drawn narrower than the
+    other charts, as they stand in half a page's width: their labels keep a readable size there."""
+    row_height, label_width, top = 24, 180, 4
     height = top * 2 + row_height * max(1, len(rows))
     peak = max((count for _label, count in rows), default=0) or 1
-    room = WIDTH - label_width - 60
+    room = NARROW - label_width - 40
     body = []
     for index, (label, count) in enumerate(rows):
         y = top + index * row_height
         length = room * count / peak
         body.append(
             f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end" font-size="13" fill="#1b2330">'
-            f"<title>{escape(label)}</title>{escape(_short(label))}</text>"
+            f"<title>{escape(label)}</title>{escape(_short(label, 24))}</text>"
         )
         body.append(
             f'<rect class="bar-track" x="{label_width}" y="{y + 4}" width="{room}" height="15" '
@@ -91,7 +93,7 @@ def horizontal_bars(title: str, rows: Sequence[tuple[str, int]], fmt: Callable[[
             f'<text x="{_number(label_width + length + 6)}" y="{y + 16}" font-size="12" '
             f'fill="#1b2330">{escape(fmt(count))}</text>'
         )
-    return _svg(title, height, body, "horizontal-bars")
+    return _svg(title, height, body, "horizontal-bars", NARROW)
 
 
 def dots_with_whiskers(

@@ -23,6 +23,7 @@ def build_organisation(live_server) -> None:
     from beraad.extensions import db
     from beraad.methods import service as methods
     from beraad.models import ActionPoint, DeliberationSession, Dilemma, EvaluationAnswer, Team, User
+    from beraad.vote.evaluation import tally
 
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": live_server.env["DATABASE_URL"], "SECRET_KEY": "x",
@@ -78,6 +79,8 @@ def build_organisation(live_server) -> None:
                             for spec in evaluation[key]]  # fmt: skip
         db.session.execute(insert(ActionPoint), points)
         db.session.execute(insert(EvaluationAnswer), answers)
+        for session in db.session.scalars(select(DeliberationSession)):
+            tally(session)  # what closing a session keeps for the insights
         db.session.commit()
         db.engine.dispose()
 
@@ -100,3 +103,36 @@ def test_insights_page_fits_1366_and_shows_its_charts(browser, live_server, scre
     path = screenshot(page, "insights-1366")
     screenshot(page, "insights-1366-full", full_page=True)
     assert path.exists()
+
+
+def test_the_demo_series_shows_real_charts_on_the_team_page_and_insights(browser, live_server, screenshot):
+    """`beraad demo --series` on a fresh install: the team's history has its evaluation trend and
+    the insights their charts, at 1366x768, in view and without sideways scroll."""
+    output = live_server.beraad("demo", "--series", "--base-url", live_server.url)
+    password = re.search(r"password (\S+)\)", output).group(1)
+    team_url = re.search(r"Team:\s+(\S+)", output).group(1)
+    laptop = {"width": 1366, "height": 768}
+
+    page = browser.new_context(viewport=laptop, locale="nl-NL").new_page()
+    sign_in(page, live_server.url, "demo", password)
+    page.goto(team_url)
+    trends = page.locator("svg .trend-dot")
+    expect(trends.first).to_be_visible()
+    assert trends.count() >= 3 * 3  # three sessions, several items, every one at k or more
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, "team-1366")
+    screenshot(page, "team-1366-full", full_page=True)
+
+    coordinator = browser.new_context(viewport=laptop, locale="nl-NL").new_page()
+    sign_in(coordinator, live_server.url, "admin", ADMIN_PASSWORD)
+    coordinator.goto(live_server.url + "/insights")
+    charts = coordinator.locator("svg.insight-chart")
+    expect(charts.first).to_be_visible()
+    assert coordinator.evaluate("document.documentElement.scrollWidth") <= width
+    for index in range(charts.count()):
+        box = charts.nth(index).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+    mean = coordinator.locator("table:has(th:text-is('Gemiddelde')) tbody tr").first.locator("td").nth(1)
+    assert re.fullmatch(r"\d+,\d", mean.inner_text().strip())  # a real mean, not a dash
+    screenshot(coordinator, "insights-1366-full", full_page=True)
