@@ -332,6 +332,7 @@ def seed(server: FuzzServer, token: str) -> dict:
     api = LoopbackClient(server, token)
     case = {"method": "dilemmamethode", "dilemmas": ["datalek-collega"]}
     team = api.call("POST", "/api/v1/teams", {"name": "Team Fuzz", "level": "gemeente"})
+    spare = api.call("POST", "/api/v1/teams", {"name": "Team Fuzz (to delete)", "level": ""})
     earlier = api.call("POST", "/api/v1/sessions", {**case, "team_id": team["id"]})
     agreed = api.call("POST", f"/api/v1/sessions/{earlier['id']}/actions", {"what": "Protocol bespreken"})
     api.call("POST", f"/api/v1/sessions/{earlier['id']}/start")
@@ -357,18 +358,22 @@ def seed(server: FuzzServer, token: str) -> dict:
         "path.team_id": team["id"],
         "close": to_close["id"],
         "follow_up": agreed["id"],
+        "delete_team": spare["id"],
     }
 
 
 def config_file(folder, values: dict) -> str:
     """schemathesis.toml: pin the path parameters to the seeded objects (the follow-up to the point
-    the running session looks back on, not to its own)."""
+    the running session looks back on, not to its own; deleting a team to a team of its own)."""
     close, follow_up, running = values.pop("close"), values.pop("follow_up"), values["path.session_id"]
+    spare = values.pop("delete_team")
     lines = ["[parameters]", *(f"{json.dumps(key)} = {json.dumps(value)}" for key, value in values.items())]
     lines += ["", "[[operations]]", 'include-operation-id = "closeSession"',
               f'parameters = {{ "path.session_id" = {close} }}']  # fmt: skip
     pinned = f'{{ "path.session_id" = {running}, "path.action_id" = {follow_up} }}'
     lines += ["", "[[operations]]", 'include-operation-id = "recordFollowUp"', f"parameters = {pinned}"]
+    lines += ["", "[[operations]]", 'include-operation-id = "deleteTeam"',
+              f'parameters = {{ "path.team_id" = {spare} }}']  # fmt: skip
     path = folder / "schemathesis.toml"
     path.write_text("\n".join(lines) + "\n")
     return str(path)

@@ -495,3 +495,19 @@ def test_two_published_dilemmas_in_a_team_session(anna):
     assert anna.post(f"/sessions/{session['id']}/start").status_code == 200
     themes = {t["theme"]: t["times"] for t in anna.get(f"/teams/{team['id']}/sessions").json["themes"]}
     assert themes == {"tegenspraak": 1, "onderzoek": 1, "geschenken": 1, "belangenverstrengeling": 1}
+
+
+def test_deleting_a_team_keeps_its_sessions_outside_any_team(anna, bert, cora, root):
+    team = new_team(anna, "Team Anna")
+    session = team_session(anna, team, scheduled_for="2030-05-01")
+    assert is_error(bert.delete(f"/teams/{team['id']}"), 404, "not_found")  # not even seen
+    assert is_error(cora.delete(f"/teams/{team['id']}"), 403, "forbidden")  # seen, not theirs
+    deleted = anna.delete(f"/teams/{team['id']}")
+    assert deleted.status_code == 204 and deleted.data == b""
+    assert is_error(anna.get(f"/teams/{team['id']}"), 404, "not_found")
+    assert is_error(anna.delete(f"/teams/{team['id']}"), 404, "not_found")
+    kept = anna.get(f"/sessions/{session['id']}")
+    assert kept.status_code == 200 and conforms(kept.json, "Session")
+    assert kept.json["team"] is None and kept.json["scheduled_for"] == "2030-05-01"
+    other = new_team(bert, "Team Bert")
+    assert root.delete(f"/teams/{other['id']}").status_code == 204  # an admin manages every team

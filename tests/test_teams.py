@@ -501,3 +501,46 @@ def test_the_list_reads_every_teams_sessions_in_one_query(app, client, auth, fac
         event.remove(engine, "before_cursor_execute", record)
     from_sessions = [s for s in statements if "FROM deliberation_session" in s]
     assert len(from_sessions) == 1, from_sessions
+
+
+# --- deleting a team -------------------------------------------------------------------------------
+
+
+def test_deleting_a_team_keeps_its_sessions_outside_any_team(app, client, auth, facilitator, new_session):
+    team_id = make_team(app, facilitator)
+    session_id = new_session()
+    attach(app, session_id, team_id, date(2030, 3, 4))
+    auth.login("anna", role="facilitator")
+    feed = f"/teams/{team_id}/calendar.ics?token={team_of(app, team_id).calendar_token}"
+    assert client.get(feed).status_code == 200
+    english(client)
+    assert "Delete the team" in client.get(f"/teams/{team_id}").get_data(as_text=True)
+
+    kept = client.post(f"/teams/{team_id}/delete", data={})  # the box not ticked: nothing happens
+    assert kept.status_code == 302 and kept.headers["Location"].endswith(f"/teams/{team_id}")
+    assert team_of(app, team_id) is not None
+
+    gone = client.post(f"/teams/{team_id}/delete", data={"confirm": "yes"})
+    assert gone.status_code == 302 and gone.headers["Location"].endswith("/teams/")
+    with app.app_context():
+        assert db.session.get(Team, team_id) is None
+        session = db.session.get(DeliberationSession, session_id)
+        assert session is not None and session.team_id is None and session.scheduled_for == date(2030, 3, 4)
+    assert client.get(f"/teams/{team_id}").status_code == 404
+    assert client.get(feed).status_code == 404
+    assert client.get(f"/sessions/{session_id}").status_code == 200
+
+
+def test_only_the_owner_or_an_admin_deletes_a_team(app, client, auth, create_user):
+    team_id = make_team(app, create_user("bob", role="facilitator"))
+    auth.login("carla", role="coordinator")
+    assert client.post(f"/teams/{team_id}/delete", data={"confirm": "yes"}).status_code == 403
+    auth.logout()
+    auth.login("anna", role="facilitator")
+    assert client.post(f"/teams/{team_id}/delete", data={"confirm": "yes"}).status_code == 403
+    assert team_of(app, team_id).name == "Team Toezicht"
+    auth.logout()
+    auth.login("root", role="admin")
+    assert client.post(f"/teams/{team_id}/delete", data={"confirm": "yes"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Team, team_id) is None

@@ -114,6 +114,14 @@ def update_team(team_id: int):
     return team_response(team)
 
 
+@bp.route("/teams/<int:team_id>", methods=["DELETE"])
+def delete_team(team_id: int):
+    """Delete a team; its sessions stay, outside any team. Owner or admin, as changing it."""
+    team = get_managed_team(team_id)
+    change(lambda: teams.delete_team(team))
+    return "", 204
+
+
 @bp.route("/teams/<int:team_id>/sessions")
 def team_sessions(team_id: int):
     """The team's series, oldest first, with the history the team's page shows."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..bank.vocabulary import LEVEL_LABELS_EN as LEVELS
 from ..extensions import db
@@ -46,6 +46,18 @@ def create_team(owner: User, name: str, level: str = "") -> Team:
 def update_team(team: Team, name: str, level: str = "") -> None:
     team.name, team.level = _checked(name, level)
     db.session.flush()
+
+
+def delete_team(team: Team) -> int:
+    """Delete the team; its sessions stay, outside any team (their summaries, figures and action
+    points are the organisation's record). The calendar address stops working. Returns the number of
+    sessions that were in it."""
+    count = db.session.execute(
+        update(DeliberationSession).where(DeliberationSession.team_id == team.id).values(team_id=None)
+    ).rowcount
+    db.session.delete(team)
+    db.session.flush()
+    return count
 
 
 def can_see_team(user: User, team: Team) -> bool:

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -112,6 +112,31 @@ def view(team_id: int):
         follow_up_labels=FOLLOW_UP_LABELS,
     )
     return page, status
+
+
+@bp.route("/<int:team_id>/delete", methods=["POST"])
+@login_required
+def delete(team_id: int):
+    """Delete the team after the box was ticked; its sessions stay, outside any team."""
+    team = get_visible_team(team_id)
+    if not service.can_manage_team(current_user, team):
+        abort(403)
+    if not request.form.get("confirm"):
+        flash(_("Tick the box to confirm that the team is deleted."), "error")
+        return redirect(url_for("teams.view", team_id=team.id))
+    name = team.name
+    count = service.delete_team(team)
+    db.session.commit()
+    flash(
+        ngettext(
+            "The team “%(name)s” is deleted. Its session stays, outside any team.",
+            "The team “%(name)s” is deleted. Its %(num)d sessions stay, outside any team.",
+            count,
+            name=name,
+        ),
+        "success",
+    )
+    return redirect(url_for("teams.index"))
 
 
 @bp.route("/<int:team_id>/next")
