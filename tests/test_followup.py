@@ -405,3 +405,83 @@ def test_a_session_planned_ahead_is_not_the_previous_one(app, team_series, facil
         ahead = load(ahead_id)
         sessions.start_session(ahead, now=utcnow() + timedelta(days=30))
         assert [p.what for p in followup.points_to_review(ahead)] == ["Afspraak van deze week"]
+
+
+# --- decided again at the start (sessions planned ahead) -----------------------------------------
+
+
+def _plan(session: DeliberationSession) -> tuple:
+    """What a session's plan consists of: its method, its steps and its polls, by position."""
+    by_id = {poll.id: poll for poll in session.polls}
+    steps = [(s.position, s.step_key, s.dilemma_index, s.planned_minutes) for s in session.steps]
+    polls = [
+        (p.position, p.key, p.dilemma_index, p.type,
+         (by_id[p.compare_with_id].key, by_id[p.compare_with_id].position) if p.compare_with_id else None)
+        for p in session.polls
+    ]  # fmt: skip
+    return sessions.method_of(session).to_dict(), steps, polls
+
+
+def _hold(owner, team, points, when) -> DeliberationSession:
+    held = sessions.create_session(
+        owner, methods_service.get_method("dilemmamethode"), [bank.get_by_slug("rapport-bijstellen")],
+        "Tussendoor", team=team,
+    )  # fmt: skip
+    sessions.start_session(held, now=when)
+    for what in points:
+        sessions.add_action_point(held, what, "teamleider", None)
+    sessions.close_session(held, now=when + timedelta(hours=1))
+    return held
+
+
+@pytest.mark.parametrize("method", METHODS, ids=[m.key for m in METHODS])
+def test_a_session_planned_ahead_gains_the_terugblik_when_it_starts(app, team_series, facilitator, method):
+    """Made when the team had held nothing, started after a session that agreed points: it opens
+    with the Terugblik on those points, its plan the same as that of a session made today."""
+    team_id, ahead_id = team_series(points=None, method=method)
+    with app.app_context():
+        owner, team = db.session.get(User, facilitator), db.session.get(Team, team_id)
+        ahead = load(ahead_id)
+        assert not followup.has_terugblik(ahead)
+        _hold(owner, team, ["Werkinstructie bijwerken", "Casus terugkoppelen"], utcnow() - timedelta(days=1))
+        today = sessions.create_session(owner, method, dilemmas_for(method), "Vandaag", team=team)
+        sessions.start_session(ahead)
+        db.session.commit()
+        ahead = load(ahead_id)
+        assert followup.has_terugblik(ahead) and _plan(ahead) == _plan(today)
+        assert [p.what for p in followup.points_to_review(ahead)] == [
+            "Werkinstructie bijwerken",
+            "Casus terugkoppelen",
+        ]
+        context = stage_context(ahead)
+        assert context["title"] == "Terugblik" and len(context["followup"]) == 2
+        assert ahead.steps[0].timer_started_at is not None  # the Terugblik's timer runs
+
+
+@pytest.mark.parametrize("method", METHODS, ids=[m.key for m in METHODS])
+def test_a_session_planned_ahead_loses_the_terugblik_when_the_last_one_agreed_nothing(
+    app, team_series, facilitator, method
+):
+    team_id, ahead_id = team_series(method=method)  # made while last month's points were the latest
+    with app.app_context():
+        owner, team = db.session.get(User, facilitator), db.session.get(Team, team_id)
+        assert followup.has_terugblik(load(ahead_id))
+        _hold(owner, team, [], utcnow() - timedelta(days=1))  # held since, and agreed nothing
+        today = sessions.create_session(owner, method, dilemmas_for(method), "Vandaag", team=team)
+        sessions.start_session(load(ahead_id))
+        db.session.commit()
+        ahead = load(ahead_id)
+        assert not followup.has_terugblik(ahead) and _plan(ahead) == _plan(today)
+        assert followup.points_to_review(ahead) == [] and stage_context(ahead)["title"] != "Terugblik"
+
+
+def test_a_terugblik_with_text_written_at_it_stays(app, team_series, facilitator):
+    team_id, ahead_id = team_series()
+    with app.app_context():
+        owner, team = db.session.get(User, facilitator), db.session.get(Team, team_id)
+        sessions.set_screen_text(load(ahead_id), 0, "Wat hebben we geleerd van vorige maand?", False)
+        _hold(owner, team, [], utcnow() - timedelta(days=1))
+        sessions.start_session(load(ahead_id))
+        db.session.commit()
+        ahead = load(ahead_id)
+        assert followup.has_terugblik(ahead) and ahead.steps[0].screen_text.startswith("Wat hebben")

@@ -239,6 +239,10 @@ def start_session(session: DeliberationSession, now: datetime | None = None) -> 
     if session.status != SessionStatus.LOBBY:
         raise SessionError("the session has already started")
     now = now or utcnow()
+    if session.team_id is not None:
+        from ..teams.followup import settle_terugblik
+
+        settle_terugblik(session)  # the team's last session may have come after this one was made
     session.status = SessionStatus.RUNNING.value
     session.started_at = now
     session.archived_at = None  # an archived session that is started is current again

@@ -1,8 +1,10 @@
 """The Terugblik: a team's new session starts by looking back on what its previous session agreed.
 
 When a session is created in a team whose previous session has action points, a "Terugblik" step is
-put before the method's first step (`with_terugblik`). At that step the facilitator marks each of those
-points: done, in progress, dropped or carried over (a copy then lives on in the new session).
+put before the method's first step (`with_terugblik`); as it starts, that is decided again
+(`settle_terugblik`), since the session the team held last may have come after it was planned.
+At that step the facilitator marks each of those points: done, in progress, dropped or carried
+over (a copy then lives on in the new session).
 
 Plain functions: they flush, the caller commits.
 """
@@ -13,10 +15,20 @@ from dataclasses import replace
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from ..extensions import db
 from ..methods.loader import Method, Step, Text
-from ..models import ActionPoint, DeliberationSession, FollowUp, utcnow
+from ..models import (
+    ActionPoint,
+    Contribution,
+    DeliberationSession,
+    FollowUp,
+    Poll,
+    SessionStatus,
+    SessionStep,
+    utcnow,
+)
 from ..sessions import service
 from ..summary.labels import follow_up_label
 from .service import previous_session
@@ -79,6 +91,60 @@ def with_terugblik(method: Method) -> Method:
 
 def has_terugblik(session: DeliberationSession) -> bool:
     return any(step.followup for step in service.method_of(session).steps)
+
+
+def _shift_positions(session: DeliberationSession, by: int) -> None:
+    """Move every step and poll of the session `by` places (in two statements, so that the unique
+    (session, position) of the steps holds after each one)."""
+    for model in (SessionStep, Poll):
+        where = model.session_id == session.id
+        db.session.execute(update(model).where(where).values(position=-(model.position + by) - 1))
+        db.session.execute(update(model).where(where).values(position=-model.position - 1))
+    db.session.execute(
+        update(Contribution)
+        .where(Contribution.session_id == session.id, Contribution.released_position.is_not(None))
+        .values(released_position=Contribution.released_position + by)
+    )
+    db.session.expire(session, ["steps", "polls"])
+
+
+def settle_terugblik(session: DeliberationSession) -> bool:
+    """Decide again, as the session starts, whether it opens with a Terugblik: sessions are often
+    planned months ahead, and what decides it is the session the team held last, which may have
+    taken place (and agreed action points, or none) after this one was made. The step is put in
+    before the first step, or taken out while nothing was written at it. Returns whether the plan
+    changed. Only for a session of a team that is still in the lobby."""
+    if session.team is None or session.status != SessionStatus.LOBBY.value:
+        return False
+    previous = previous_session(session.team, before=session)
+    wanted = previous is not None and bool(previous.action_points)
+    if wanted == has_terugblik(session):
+        return False
+    method = service.method_of(session)
+    if wanted:
+        method = with_terugblik(method)
+        _shift_positions(session, 1)
+        step = method.steps[0]
+        db.session.add(
+            SessionStep(
+                session_id=session.id, position=0, step_key=step.key, dilemma_index=None,
+                planned_minutes=step.minutes,
+            )
+        )  # fmt: skip
+    else:
+        first = service.step_at(session, 0)
+        if first.notes.strip() or first.screen_text.strip():
+            return False  # something was written at it: keep it
+        db.session.delete(first)
+        db.session.flush()
+        _shift_positions(session, -1)
+        dropped = [step for step in method.steps if step.followup]
+        kept = tuple(step for step in method.steps if not step.followup)
+        method = replace(method, steps=kept, minutes=method.minutes - sum(step.minutes for step in dropped))
+    session.method_snapshot = method.to_dict()
+    db.session.flush()
+    db.session.expire(session, ["steps", "polls"])
+    return True
 
 
 def points_to_review(session: DeliberationSession) -> list[ActionPoint]:
