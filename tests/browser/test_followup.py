@@ -67,6 +67,7 @@ from beraad.teams import followup
 from beraad.teams.service import create_team
 
 points = json.loads(sys.argv[1])
+ahead = len(sys.argv) > 2  # the new session planned before the earlier one was held
 app = create_app()
 with app.app_context():
     admin = get_user_by_username("admin")
@@ -75,26 +76,30 @@ with app.app_context():
     dilemma = db.session.scalars(
         select(Dilemma).where(Dilemma.status == "published").order_by(Dilemma.slug)).first()
     month_ago = utcnow() - timedelta(days=30)
+    if ahead:
+        session = sessions.create_session(admin, method, [dilemma], "Beraad februari", team=team)
     earlier = sessions.create_session(admin, method, [dilemma], "Beraad januari", team=team)
     earlier.created_at = month_ago
     sessions.start_session(earlier, now=month_ago)
     for what, who, due, *_ in points:
         sessions.add_action_point(earlier, what, who, date.fromisoformat(due) if due else None)
     sessions.close_session(earlier, now=month_ago + timedelta(hours=1))
-    session = sessions.create_session(admin, method, [dilemma], "Beraad februari", team=team)
+    if not ahead:
+        session = sessions.create_session(admin, method, [dilemma], "Beraad februari", team=team)
     review = followup.points_to_review(session)
     for point, entry in zip(review, points):
         if len(entry) == 5 and entry[3] != "open":  # what, who, due, status, note
             followup.record_follow_up(session, point, entry[3], entry[4])
     db.session.commit()
-    print(json.dumps({"id": session.id, "projector": session.projector_token,
-                      "join": session.join_code, "points": [p.id for p in review]}))
+    print(json.dumps({"id": session.id, "projector": session.projector_token, "join": session.join_code,
+                      "points": [p.id for p in review] or [p.id for p in earlier.action_points]}))
 """
 
 
-def make_series(live_server, points) -> dict:
+def make_series(live_server, points, ahead: bool = False) -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", SETUP, json.dumps(points)], env=live_server.env, cwd=ROOT,
+        [sys.executable, "-c", SETUP, json.dumps(points), *(["ahead"] if ahead else [])], env=live_server.env,
+        cwd=ROOT,
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -195,3 +200,24 @@ def test_eight_points_fit_or_page_on_the_projector(new_context, live_server, scr
             projector.evaluate("window.beraadNextPage()")
             projector.wait_for_timeout(200)
         assert sorted(seen) == sorted(p[0] for p in EIGHT), size
+
+
+def test_a_session_planned_ahead_opens_with_the_terugblik(new_context, live_server, screenshot):
+    """Planned before last month's session was held: the lobby shows no Terugblik, the start puts it
+    first, and the facilitator, the projectors and a phone all follow."""
+    series = make_series(live_server, POINTS, ahead=True)
+    facilitator = open_facilitator(new_context, live_server, series["id"])
+    expect(facilitator.locator("#followup")).to_have_count(0)
+    assert "Terugblik" not in facilitator.locator(".step-list").inner_text()
+    projectors = open_projectors(new_context, f"{live_server.url}/p/{series['projector']}")
+    phone = join_on_phone(new_context, live_server.url, series["join"])
+    act(facilitator, "form[action$='/start'] button")
+    expect(facilitator.locator(".step-list li.current")).to_contain_text("Terugblik")
+    expect(facilitator.locator("#followup .followup-row")).to_have_count(3)
+    for size, projector in projectors.items():
+        settle(projector, "Terugblik", "1 /")
+        expect(projector.locator(".followup-badge")).to_have_count(3)
+        room_ok(projector, f"planned ahead, projector {size}", 28 if size == "1920" else None)
+    expect(phone.locator("#followup .followup-row")).to_have_count(3)
+    screenshot(facilitator, "facilitator-1366")
+    screenshot(projectors["1280"], "projector-1280")
