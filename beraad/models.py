@@ -170,6 +170,9 @@ class DeliberationSession(db.Model):
     # Large: loaded only when used, so the participants' hot paths do not parse them.
     method_snapshot: Mapped[dict] = mapped_column(JSON, deferred=True)
     dilemmas_snapshot: Mapped[list] = mapped_column(JSON, deferred=True)
+    # The slugs of those dilemmas, in order: what the insights count themes by, without reading
+    # every session's whole snapshot (cases and all).
+    dilemma_slugs: Mapped[list] = mapped_column(JSON, default=list)
     current_position: Mapped[int] = mapped_column(default=0)
     show_contributions: Mapped[bool] = mapped_column(default=False)
     # Pinned contributions stay on the projector across steps; otherwise moving on clears them.

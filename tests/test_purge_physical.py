@@ -34,7 +34,7 @@ from .test_vote import OWNER, PEILING, Meeting, content, facilitator, meetings  
 PHONES = 12
 RAW_TABLES = ("answer", "contribution", "evaluation_answer", "participant")
 PREVIOUS_REVISION = "0006"  # the one before migrations/versions/0007_no_statistics_on_raw.py
-LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_…, 0011_…, 0012_… and 0013_…
+LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_…, 0011_… to 0014_…
     "ALTER TABLE dilemma ADD COLUMN protagonist VARCHAR(60) NOT NULL DEFAULT '', "
     "ADD COLUMN short TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE user_account ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT false",
@@ -51,8 +51,11 @@ LATER_COLUMNS_ADD = (  # the columns of migrations/versions/0008_…, 0010_…, 
     "CREATE TABLE evaluation_tally (session_id INTEGER NOT NULL, item_key VARCHAR(60) NOT NULL, "
     "answers INTEGER NOT NULL, count INTEGER NOT NULL, total FLOAT NOT NULL, squares FLOAT NOT NULL, "
     "low FLOAT, high FLOAT, PRIMARY KEY (session_id, item_key))",
+    # 0014_…
+    "ALTER TABLE deliberation_session ADD COLUMN dilemma_slugs JSON NOT NULL DEFAULT '[]'",
 )
 LATER_COLUMNS_DROP = (
+    "ALTER TABLE deliberation_session DROP COLUMN dilemma_slugs",
     "DROP TABLE evaluation_tally",
     "ALTER TABLE dilemma DROP COLUMN protagonist, DROP COLUMN short",
     "ALTER TABLE user_account DROP COLUMN must_change_password",

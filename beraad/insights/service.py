@@ -50,7 +50,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 
-from sqlalchemy import and_, case, func, literal_column, or_, select, true
+from sqlalchemy import and_, case, func, or_, select, true
 
 from ..bank.vocabulary import THEME_LABELS_EN
 from ..extensions import db
@@ -237,16 +237,16 @@ def _session_counts(criteria: list, month) -> list[tuple[str, int | None, str, i
 
 
 def _theme_counts(criteria: list) -> list[tuple[str, int]]:
-    """Sessions per theme: the dilemma slugs of each session's snapshot, matched to the bank's tags."""
-    column = DeliberationSession.dilemmas_snapshot
+    """Sessions per theme: the slugs of each session's dilemmas (dilemma_slugs, a short list, not the
+    whole snapshot), matched to the bank's tags."""
+    column = DeliberationSession.dilemma_slugs
     if db.engine.dialect.name == "postgresql":
-        element = func.json_array_elements(column).table_valued("value", joins_implicitly=True)
-        slug = element.c.value.op("->>")(literal_column("'slug'"))
+        element = func.json_array_elements_text(column).table_valued("value", joins_implicitly=True)
     else:
         element = func.json_each(column).table_valued("value", joins_implicitly=True)
-        slug = func.json_extract(element.c.value, literal_column("'$.slug'"))
+    slug = element.c.value
     # The (session, slug) pairs first, as a subquery of their own (DISTINCT keeps SQLite from
-    # flattening it): the planner then reads every session's snapshot once, not once per tag.
+    # flattening it): the planner then reads every session's slugs once, not once per tag.
     pairs = (
         select(DeliberationSession.id.label("session_id"), slug.label("slug"))
         .select_from(DeliberationSession)

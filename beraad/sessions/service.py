@@ -156,6 +156,7 @@ def create_session(
         method_key=method.key,
         method_snapshot=method.to_dict(),
         dilemmas_snapshot=[dilemma_snapshot(d) for d in dilemmas],
+        dilemma_slugs=[d.slug for d in dilemmas],
         facilitator_name=facilitator_name.strip()[:120],
         secret=secrets.token_hex(32),
         team_id=team.id if team is not None else None,

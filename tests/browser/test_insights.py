@@ -58,7 +58,8 @@ def build_organisation(live_server) -> None:
                 "owner_id": owner.id, "title": f"Sessie {number}", "k": 3, "status": "closed",
                 "join_code": secrets.token_hex(8), "projector_token": secrets.token_hex(32),
                 "method_key": method.key, "method_snapshot": {"key": method.key},
-                "dilemmas_snapshot": rng.sample(dilemmas, 1), "team_id": rng.choice(team_ids),
+                "dilemmas_snapshot": (chosen := rng.sample(dilemmas, 1)),
+                "dilemma_slugs": [d["slug"] for d in chosen], "team_id": rng.choice(team_ids),
                 "started_at": begun, "closed_at": begun + timedelta(hours=1), "created_at": begun,
             })  # fmt: skip
         db.session.execute(insert(DeliberationSession), rows)
