@@ -137,10 +137,10 @@ def get_poll_or_404(session: DeliberationSession, poll_id: str) -> Poll:
     return poll
 
 
-def change(action: Callable[[], object], *, invalid: bool = False, field: str | None = None):
+def change(action: Callable[[], object], *, invalid: bool = False):
     """Run a state change and commit; a refused one is 409 (wrong state) or 422 (invalid input).
 
-    A team's name or level that the teams service refuses is always 422; `field` names it."""
+    A team's name or level that the teams service refuses is always 422, with the field it names."""
     try:
         result = action()
     except sessions.SessionClosedError as error:
@@ -151,7 +151,7 @@ def change(action: Callable[[], object], *, invalid: bool = False, field: str | 
         raise ApiError(409, "wrong_state", str(error)) from None
     except teams.TeamError as error:
         with force_locale("en"):  # the service's message is translated for the web UI
-            raise ApiError(422, "invalid", str(error), field=field) from None
+            raise ApiError(422, "invalid", str(error), field=error.field) from None
     db.session.commit()
     return result
 

@@ -20,18 +20,22 @@ MAX_NAME = 120
 
 class TeamError(ValueError):
     """A team that cannot be created or changed as asked; the message (translated when shown) is
-    for the user."""
+    for the user, `field` names what was refused ("name" or "level")."""
+
+    def __init__(self, message, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 def _checked(name: str, level: str) -> tuple[str, str]:
     name = " ".join((name or "").split())
     if not name:
-        raise TeamError(_l("Give the team a name."))
+        raise TeamError(_l("Give the team a name."), "name")
     if len(name) > MAX_NAME:
-        raise TeamError(_l("A team name has at most %(max)d characters.", max=MAX_NAME))
+        raise TeamError(_l("A team name has at most %(max)d characters.", max=MAX_NAME), "name")
     level = (level or "").strip()
     if level and level not in LEVELS:
-        raise TeamError(_l("Unknown level %(level)s.", level=repr(level)))
+        raise TeamError(_l("Unknown level %(level)s.", level=repr(level)), "level")
     return name, level
 
 
