@@ -142,8 +142,7 @@ def settle_terugblik(session: DeliberationSession) -> bool:
         kept = tuple(step for step in method.steps if not step.followup)
         method = replace(method, steps=kept, minutes=method.minutes - sum(step.minutes for step in dropped))
     session.method_snapshot = method.to_dict()
-    db.session.flush()
-    db.session.expire(session, ["steps", "polls"])
+    db.session.flush()  # steps and polls were expired by the shift: they load afresh, in order
     return True
 
 
